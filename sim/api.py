@@ -1,0 +1,166 @@
+"""The public entry: build a model from parameters and a seed, run it, get its tables.
+
+Everything outside the model (command line, sweeps, UI, reports) goes through here::
+
+    from sim.api import run
+    from sim.scenario import load_scenario
+
+    result = run(load_scenario("teaching"), seed=1)
+    result.model.tail()          # per-step model table (pandas)
+    result.summary()             # headline figures
+    result.write("out/")         # Parquet tables + manifest.json
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim import __version__
+from sim.model import SocialInnovationModel
+from sim.results import organisations_frame, places_frame, time_to_share
+from sim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class RunResult:
+    """The tables of one run."""
+
+    scenario: Scenario
+    seed: int
+    steps: int
+    model: pd.DataFrame
+    organisations: pd.DataFrame
+    places: pd.DataFrame
+    places_series: pd.DataFrame = field(default_factory=pd.DataFrame)
+    n_places: int = 0
+    n_people: int = 0
+    n_organisations: int = 0
+
+    def summary(self) -> dict[str, float]:
+        """Headline figures of the run (final values and times to 50 %)."""
+        last = self.model.iloc[-1]
+        return {
+            "steps": self.steps,
+            "months": float(last["month"]),
+            "organisations": self.n_organisations,
+            "orgs_adopted": int(last["orgs_adopted"]),
+            "sites_running": int(last["sites_running"]),
+            "sites_permanent": int(last["sites_permanent"]),
+            "sites_discontinued": int(last["sites_discontinued"]),
+            "places": self.n_places,
+            "places_reached": int(last["places_reached"]),
+            "time_to_50pct_places": time_to_share(self.model, "places_reached", self.n_places),
+            "people": self.n_people,
+            "people_benefiting": int(last["people_benefiting"]),
+            "mean_fidelity": float(last["mean_fidelity"]),
+            "mean_fit": float(last["mean_fit"]),
+            "value_social": float(last["value_social"]),
+            "value_economic": float(last["value_economic"]),
+            "cost": float(last["cost"]),
+            "net_economic": float(last["net_economic"]),
+            "scaled_up_month": _first_month(self.model, "scaled_up"),
+        }
+
+    def write(self, out: str | Path) -> Path:
+        """Write the tables as Parquet plus ``manifest.json`` into ``out``, atomically.
+
+        Files are written into a temporary folder beside ``out`` and moved into place
+        only when all are complete, so an interrupted write leaves nothing half-written.
+        """
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            self.model.to_parquet(tmp / "model.parquet", index=False)
+            self.organisations.to_parquet(tmp / "organisations.parquet", index=False)
+            self.places.to_parquet(tmp / "places.parquet", index=False)
+            if len(self.places_series):
+                self.places_series.to_parquet(tmp / "places_series.parquet", index=False)
+            (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2, default=str), encoding="utf-8")
+            out.mkdir(parents=True, exist_ok=True)
+            for f in tmp.iterdir():
+                os.replace(f, out / f.name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+    def manifest(self) -> dict[str, Any]:
+        """What produced this result: scenario as resolved, seed, version, git revision."""
+        return {
+            "scenario": self.scenario.to_toml_dict(),
+            "seed": self.seed,
+            "steps": self.steps,
+            "package": "sim",
+            "version": __version__,
+            "git_revision": git_revision(),
+            "summary": self.summary(),
+        }
+
+
+def _first_month(df: pd.DataFrame, col: str) -> float:
+    hit = df.loc[df[col] > 0, "month"]
+    return float(hit.iloc[0]) if len(hit) else float("nan")
+
+
+def git_revision() -> str | None:
+    """The git revision of the package's checkout, if any."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        )
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def build_model(scenario: Scenario, seed: int | None = None, collect_places: bool = False) -> SocialInnovationModel:
+    """A fresh model of ``scenario`` with root seed ``seed``."""
+    return SocialInnovationModel(scenario, seed=seed, collect_places=collect_places)
+
+
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    steps: int | None = None,
+    collect_places: bool = False,
+    on_step: Callable[[SocialInnovationModel], None] | None = None,
+) -> RunResult:
+    """Run ``scenario`` for ``steps`` steps (default ``scenario.run.steps``) and return its tables.
+
+    ``on_step`` is called after every step (for progress bars).
+    """
+    model = build_model(scenario, seed, collect_places)
+    n_steps = scenario.run.steps if steps is None else int(steps)
+    for _ in range(n_steps):
+        model.step()
+        if on_step is not None:
+            on_step(model)
+    return result_of(model)
+
+
+def result_of(model: SocialInnovationModel) -> RunResult:
+    """The tables of a model as it stands."""
+    return RunResult(
+        scenario=model.params,
+        seed=model.seed,
+        steps=model.steps_done,
+        model=model.collector.model_frame(),
+        organisations=organisations_frame(model),
+        places=places_frame(model),
+        places_series=model.collector.places_series(),
+        n_places=model.places.n,
+        n_people=model.people.n,
+        n_organisations=model.orgs.n,
+    )

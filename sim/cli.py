@@ -1,0 +1,118 @@
+"""The ``sim`` command line. Thin: parsing, progress and printing only; the work is elsewhere.
+
+Commands are registered by the modules in ``_COMMAND_MODULES``: each has a
+``register(app: typer.Typer) -> None`` that adds its commands.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sim.scenario import ScenarioError, list_presets, load_scenario
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Simulate how a social innovation spreads and scales.")
+console = Console(stderr=True)
+
+_COMMAND_MODULES: tuple[str, ...] = ()
+"""Modules that add commands (``register(app)``)."""
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print an error and exit with ``code``."""
+    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def load_or_exit(scenario: str | None, overrides: list[str] | None):  # noqa: ANN201
+    """Load a scenario, or exit 2 with a message naming file, field and range."""
+    try:
+        return load_scenario(scenario, overrides or [])
+    except ScenarioError as err:
+        console.print(f"[bold red]error:[/] {err}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+
+
+def progress_bar() -> Progress:
+    """The progress bar every long command shows."""
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("eta"), TimeRemainingColumn(), console=console, transient=False,
+    )
+
+
+@app.command("run")
+def run_cmd(
+    scenario: Annotated[str | None, typer.Argument(help="Scenario file or preset name (default: the Sweden preset).")] = None,
+    steps: Annotated[int | None, typer.Option("--steps", help="Steps to run (default: the scenario's run.steps).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Root random seed (default: the scenario's run.seed).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for model/organisations/places Parquet and manifest.json.")] = Path("out"),
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: dotted.key=value (repeatable).")] = None,
+    places_series: Annotated[bool, typer.Option("--places-series", help="Also write a per-step, per-place table.")] = False,
+) -> None:
+    """Run one scenario and write its tables."""
+    from sim.api import build_model, result_of
+
+    sc = load_or_exit(scenario, set_)
+    if steps is not None and steps < 1:
+        fail(f"--steps: must be >= 1 (allowed range [1, 100000]); got {steps}")
+    try:
+        model = build_model(sc, seed, collect_places=places_series)
+    except ScenarioError as err:
+        console.print(f"[bold red]error:[/] {err}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    n = sc.run.steps if steps is None else steps
+    console.print(
+        f"[bold]{sc.name}[/]: {model.places.n} places, {model.orgs.n} organisations, "
+        f"{model.people.n:,} target-group members; seed {model.seed}; {n} steps of {sc.run.dt:g} month(s)"
+    )
+    with progress_bar() as bar:
+        task = bar.add_task("simulating", total=n)
+        for _ in range(n):
+            model.step()
+            bar.advance(task)
+    result = result_of(model)
+    result.write(out)
+    print_summary(result.summary())
+    console.print(f"wrote {out}/model.parquet, organisations.parquet, places.parquet, manifest.json")
+
+
+def print_summary(summary: dict[str, float]) -> None:
+    """Print headline figures as a table."""
+    t = Table(title="Summary", show_header=True, header_style="bold")
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    for k, v in summary.items():
+        if isinstance(v, float):
+            txt = "-" if v != v else (f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}")
+        else:
+            txt = f"{v:,}"
+        t.add_row(k, txt)
+    Console().print(t)
+
+
+@app.command("presets")
+def presets_cmd() -> None:
+    """List the built-in scenario presets."""
+    for name in list_presets():
+        sc = load_or_exit(name, None)
+        typer.echo(f"{name:28s} {sc.description.splitlines()[0] if sc.description else ''}")
+
+
+for _mod in _COMMAND_MODULES:
+    importlib.import_module(_mod).register(app)
+
+
+def main() -> None:
+    """Entry point of the ``sim`` console script."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

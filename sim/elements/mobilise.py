@@ -1,0 +1,107 @@
+"""Element 3, mobilise (Mobilisera).
+
+Rules, for organisations in this element:
+
+* Resources (knowledge, labour, money; each in [0, 1]) grow by
+  ``mobilise_rate * (1 - r)`` per month; every running site's resources decay by
+  ``resource_decay`` per month (a shortfall sends it back to mobilise, see
+  :mod:`sim.elements.transitions`).
+* Brokering: with monthly probability ``brokering`` a mobilising organisation gains a
+  tie to an organisation of another sector (in its own place with probability 0.7,
+  else anywhere), made by intermediaries and funders.
+* Alliances: with monthly probability ``alliance_rate`` it joins (or founds with) a
+  running partner in its place; alliance members pool resources (each gets the
+  alliance mean) and are likelier to be made permanent.
+* A partner with mandate raises the chance of institutionalisation
+  (:func:`mandate_reach`, used at pilot end).
+
+Funding (project grants of ``D`` months, ``project_length_min..max``, or ordinary
+budget) is handed out at adoption by :func:`fund_new_sites`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents import ORDINARY, PROJECT
+from sim.scenario import ELEMENTS, FORMS
+
+if TYPE_CHECKING:
+    from sim.model import SocialInnovationModel
+
+MOBILISE = ELEMENTS.index("mobilise")
+SAME_PLACE_BROKERING = 0.7
+
+
+def mandate_reach(model: SocialInnovationModel) -> np.ndarray:
+    """Highest mandate among each organisation and its partners, in [0, 1]."""
+    o = model.orgs
+    return np.maximum(o.mandate, model.network.neighbour_max(o.mandate))
+
+
+def fund_new_sites(model: SocialInnovationModel, idx: np.ndarray) -> None:
+    """Give newly adopting organisations their funding, form and project end month."""
+    if len(idx) == 0:
+        return
+    o = model.orgs
+    lev = model.params.levers
+    rng = model.streams.funding
+    u = rng.random(len(idx))
+    length = rng.uniform(lev.project_length_min, lev.project_length_max, len(idx))
+    policy = model.policy_covers(o.place[idx])
+    project = (u < lev.project_share) & ~policy
+    o.funding[idx] = np.where(project, PROJECT, ORDINARY)
+    o.project_end[idx] = np.where(project, model.month + length, np.nan)
+    o.form[idx] = np.where(project, FORMS.index("project"), FORMS.index("internal_unit"))
+
+
+def mobilise(model: SocialInnovationModel) -> None:
+    """Gather resources, broker cross-sector ties and form alliances."""
+    o = model.orgs
+    proc = model.params.process
+    rng = model.streams.organisations
+    n = o.n
+    # draws of fixed size, whatever the state (common random numbers)
+    u_broker, u_target, u_local, u_ally = rng.random((4, n))
+    running = o.running
+    decay = 1.0 - model.ps(proc.resource_decay)
+    for arr in (o.knowledge, o.labour, o.money):
+        arr[running] *= decay
+    sel = running & (o.element == MOBILISE)
+    if not sel.any():
+        return
+    gain = model.ps(proc.mobilise_rate)
+    for arr in (o.knowledge, o.labour, o.money):
+        arr[sel] += gain * (1.0 - arr[sel])
+    # brokering: new cross-sector ties
+    brokered = np.flatnonzero(sel & (u_broker < model.ps(model.params.levers.brokering)))
+    if len(brokered):
+        local = u_local[brokered] < SAME_PLACE_BROKERING
+        # candidates: organisations of another sector; in the same place if local
+        targets = np.empty(len(brokered), dtype=np.int64)
+        for j, (i, loc, r) in enumerate(zip(brokered, local, u_target[brokered])):
+            cand = model.org_ids_by_place[o.place[i]] if loc else model.all_org_ids
+            cand = cand[o.sector[cand] != o.sector[i]]
+            targets[j] = cand[int(r * len(cand))] if len(cand) else i
+        model.network.add_ties(brokered, targets)
+    # alliances with a running partner in the same place
+    ally = np.flatnonzero(sel & (u_ally < model.ps(proc.alliance_rate)))
+    if len(ally) and not model.network.full:
+        csr = model.network.csr
+        for i in ally:
+            nb = csr.indices[csr.indptr[i] : csr.indptr[i + 1]]
+            nb = nb[(o.place[nb] == o.place[i]) & (o.status[nb] == 1)]
+            if len(nb) == 0:
+                continue
+            partner = nb[0]
+            aid = o.alliance[partner] if o.alliance[partner] >= 0 else model.new_alliance_id()
+            o.alliance[[i, partner]] = aid
+        members = o.alliance >= 0
+        if members.any():
+            ids = o.alliance[members]
+            cnt = np.bincount(ids)
+            for arr in (o.knowledge, o.labour, o.money):
+                mean = np.bincount(ids, weights=arr[members]) / np.maximum(cnt, 1)
+                arr[members] = mean[ids]

@@ -1,0 +1,226 @@
+"""Collected results: the per-step model table, and per-organisation and per-place tables.
+
+Model-level columns (one row per step, step 0 is the initial state):
+
+=========================  ============================================================
+``step``, ``month``        step number; elapsed time [months]
+``orgs_adopted``           organisations that have ever adopted (cumulative)
+``sites_running``          organisations running the solution now
+``sites_project``          ... of which on a time-limited project grant
+``sites_permanent``        ... of which on ordinary budget
+``sites_discontinued``     organisations whose pilot ended without a permanent form
+``sites_abandoned``        organisations that abandoned a running site
+``places_reached``         places where some organisation has ever run it
+``places_running``         places with a running site now
+``people_aware``           members who know of the solution (aware or any later state)
+``people_participating``   members taking part now
+``people_benefiting``      members who have benefited (cumulative)
+``people_dropped_out``     members who dropped out (cumulative)
+``people_unaware``         members who do not know of it
+``mean_fidelity``          mean core fidelity F of running sites (NaN if none)
+``mean_fit``               mean local fit L of running sites (NaN if none)
+``mean_effectiveness``     mean effectiveness E of running sites (0 if none)
+``value_social``           cumulative social value [persons]
+``value_economic``         cumulative avoided cost [SEK]
+``value_environmental``    cumulative environmental value [kg CO2e]
+``cost``                   cumulative running and measurement cost [SEK]
+``net_economic``           ``value_economic - cost`` [SEK]
+``visible_value``          cumulative visible (measured, communicated) social value [persons]
+``visibility``             visibility signal V_vis in [0, 1)
+``scaled_up``              1 once the scaling-up policy is in force
+``survival_12``,           share of sites whose project funding ended at least 12 (24)
+``survival_24``            months ago that are still running (NaN if none)
+``orgs_in_<element>``      running organisations in each of the six elements
+=========================  ============================================================
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.agents import FUNDING_NAMES, RUNNING, STATUS_NAMES
+from sim.population import AWARE, BENEFITING, DROPPED_OUT, PARTICIPATING, STATE_NAMES, UNAWARE
+from sim.scenario import ELEMENTS, FORMS, SECTORS
+
+if TYPE_CHECKING:
+    from sim.model import SocialInnovationModel
+
+ROGERS = ("innovator", "early_adopter", "early_majority", "late_majority", "laggard")
+PLACE_STATES = ("not_reached", "pilot", "permanent", "discontinued")
+
+
+class Collector:
+    """Collects one model-level row per step (and optionally per-place rows)."""
+
+    def __init__(self, model: SocialInnovationModel, collect_places: bool = False) -> None:
+        self.model = model
+        self.rows: list[dict[str, float]] = []
+        self.collect_places = collect_places
+        self.place_rows: list[pd.DataFrame] = []
+
+    def collect(self) -> dict[str, float]:
+        """Append and return the current model-level row."""
+        row = model_row(self.model)
+        self.rows.append(row)
+        if self.collect_places:
+            f = places_frame(self.model)
+            f.insert(0, "step", self.model.steps_done)
+            self.place_rows.append(f)
+        return row
+
+    def model_frame(self) -> pd.DataFrame:
+        """All rows so far as a table."""
+        return pd.DataFrame(self.rows)
+
+    def places_series(self) -> pd.DataFrame:
+        """The per-step, per-place table (empty unless ``collect_places``)."""
+        return pd.concat(self.place_rows, ignore_index=True) if self.place_rows else pd.DataFrame()
+
+
+def _survival(model: SocialInnovationModel, months: float) -> float:
+    o = model.orgs
+    ended = o.funding_ended
+    elig = ~np.isnan(ended) & (ended <= model.month - months + 1e-9)
+    if not elig.any():
+        return float("nan")
+    alive = (o.status[elig] == RUNNING) | (o.stop_month[elig] > ended[elig] + months)
+    return float(np.mean(alive))
+
+
+def model_row(model: SocialInnovationModel) -> dict[str, float]:
+    """The model-level figures of the current state."""
+    o = model.orgs
+    run = o.running
+    counts = model.people.counts()
+    acc = model.accounts
+    row: dict[str, float] = {
+        "step": model.steps_done,
+        "month": model.month,
+        "orgs_adopted": int((~np.isnan(o.adopt_month)).sum()),
+        **model.site_counts(),
+        "places_reached": int((~np.isnan(model.first_reached)).sum()),
+        "places_running": int(len(np.unique(o.place[run]))),
+        "people_aware": int(model.people.n - counts[UNAWARE]),
+        "people_participating": int(counts[PARTICIPATING]),
+        "people_benefiting": int(counts[BENEFITING]),
+        "people_dropped_out": int(counts[DROPPED_OUT]),
+        "people_unaware": int(counts[UNAWARE]),
+        "mean_fidelity": float(o.fidelity[run].mean()) if run.any() else float("nan"),
+        "mean_fit": float(o.fit[run].mean()) if run.any() else float("nan"),
+        "mean_effectiveness": float(o.effectiveness[run].mean()) if run.any() else 0.0,
+        "value_social": float(acc.social.sum()),
+        "value_economic": float(acc.economic.sum()),
+        "value_environmental": float(acc.environmental.sum()),
+        "cost": float(acc.cost.sum()),
+        "visible_value": float(acc.visible.sum()),
+        "visibility": model.visibility_signal,
+        "scaled_up": int(model.policy_step is not None),
+        "survival_12": _survival(model, 12.0),
+        "survival_24": _survival(model, 24.0),
+    }
+    row["net_economic"] = row["value_economic"] - row["cost"]
+    el = np.bincount(o.element[run & (o.element >= 0)].astype(np.int64), minlength=len(ELEMENTS))
+    for i, name in enumerate(ELEMENTS):
+        row[f"orgs_in_{name}"] = int(el[i])
+    return row
+
+
+def rogers_categories(adopt_month: np.ndarray) -> np.ndarray:
+    """Rogers adopter category of each organisation by adoption time (mean and sd of adopters).
+
+    innovator: before mean - 2 sd; early adopter: to mean - sd; early majority: to the
+    mean; late majority: to mean + sd; laggard: later. Non-adopters get ``""``.
+    """
+    out = np.full(len(adopt_month), "", dtype=object)
+    had = ~np.isnan(adopt_month)
+    if not had.any():
+        return out
+    t = adopt_month[had]
+    mu, sd = t.mean(), t.std()
+    edges = [mu - 2 * sd, mu - sd, mu, mu + sd]
+    out[had] = np.array(ROGERS, dtype=object)[np.searchsorted(edges, t, side="right") if sd > 0 else np.zeros(len(t), int)]
+    return out
+
+
+def organisations_frame(model: SocialInnovationModel) -> pd.DataFrame:
+    """One row per organisation: its state at the end of the run."""
+    o = model.orgs
+    el = np.array(list(ELEMENTS) + [""], dtype=object)
+    return pd.DataFrame(
+        {
+            "org": np.arange(o.n),
+            "place": o.place,
+            "place_name": model.places.name[o.place].astype(str),
+            "sector": np.array(SECTORS, dtype=object)[o.sector],
+            "mandate": o.mandate,
+            "status": np.array(STATUS_NAMES, dtype=object)[o.status],
+            "funding": np.array(FUNDING_NAMES, dtype=object)[o.funding],
+            "form": np.array(FORMS, dtype=object)[o.form],
+            "element": el[o.element],
+            "adopt_month": o.adopt_month,
+            "stop_month": o.stop_month,
+            "funding_ended": o.funding_ended,
+            "fidelity": o.fidelity,
+            "fit": o.fit,
+            "effectiveness": o.effectiveness,
+            "effect_size": o.effect,
+            "understanding": o.understanding,
+            "vision_clarity": o.gamma,
+            "resources": o.resources,
+            "alliance": o.alliance,
+            "champion": o.champion,
+            "threshold": o.phi,
+            "rogers_category": rogers_categories(o.adopt_month),
+        }
+    )
+
+
+def place_states(model: SocialInnovationModel) -> np.ndarray:
+    """Index into :data:`PLACE_STATES` for each place: not reached, pilot, permanent, discontinued."""
+    o = model.orgs
+    n = model.places.n
+    run = o.running
+    permanent = np.bincount(o.place[run & (o.funding == 2)], minlength=n) > 0
+    running = np.bincount(o.place[run], minlength=n) > 0
+    reached = ~np.isnan(model.first_reached)
+    return np.where(permanent, 2, np.where(running, 1, np.where(reached, 3, 0)))
+
+
+def places_frame(model: SocialInnovationModel) -> pd.DataFrame:
+    """One row per place: figures of the current state."""
+    pl = model.places
+    o = model.orgs
+    n = pl.n
+    run = o.running
+    sites = np.bincount(o.place[run], minlength=n)
+    denom = np.maximum(sites, 1)
+    with np.errstate(invalid="ignore"):
+        fid = np.where(sites > 0, np.bincount(o.place[run], weights=o.fidelity[run], minlength=n) / denom, np.nan)
+        fit = np.where(sites > 0, np.bincount(o.place[run], weights=o.fit[run], minlength=n) / denom, np.nan)
+    counts = model.people.counts_by_place()
+    f = pl.frame()
+    f["state"] = np.array(PLACE_STATES, dtype=object)[place_states(model)]
+    f["organisations"] = np.bincount(o.place, minlength=n)
+    f["sites_running"] = sites
+    f["first_reached_month"] = model.first_reached
+    for s in (AWARE, PARTICIPATING, BENEFITING, DROPPED_OUT):
+        f[f"people_{STATE_NAMES[s]}"] = counts[:, s]
+    f["people_aware"] = counts[:, AWARE:].sum(axis=1)
+    f["mean_fidelity"] = fid
+    f["mean_fit"] = fit
+    f["openness"] = pl.openness
+    f["value_social"] = model.accounts.social
+    f["value_economic"] = model.accounts.economic
+    f["cost"] = model.accounts.cost
+    f["visible_value"] = model.accounts.visible
+    f["refused_policy"] = model.policy_refused
+    return f
+
+
+def time_to_share(df: pd.DataFrame, column: str, total: float, share: float = 0.5) -> float:
+    """First month at which ``column`` reaches ``share * total`` (NaN if never)."""
+    hit = df.loc[df[column] >= share * total, "month"]
+    return float(hit.iloc[0]) if len(hit) else float("nan")

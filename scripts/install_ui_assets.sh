@@ -24,9 +24,9 @@ import solara, solara.server.settings as s
 root = pathlib.Path(solara.__file__).parent
 text = "\n".join(p.read_text(errors="ignore") for p in root.rglob("*")
                  if p.suffix in {".py", ".vue", ".j2", ".html", ".js"} and p.is_file())
-# packages a Solara/SolaraViz page requests at load (+ cheap common widgets)
-wanted = ["@widgetti/solara-vuetify-app", "@widgetti/solara-vuetify3-app", "requirejs",
-          "font-awesome", "@widgetti/vue-grid-layout"]
+# what a Solara / SolaraViz page requests (vue-grid-layout: SolaraViz's draggable grid).
+# Not @widgetti/solara-vuetify3-app (74 MB): only used with ipyvue>=3, which we pin out.
+wanted = ["@widgetti/solara-vuetify-app", "requirejs", "font-awesome", "@widgetti/vue-grid-layout"]
 pkgs = []
 for name in wanted:
     vers = sorted(set(re.findall(re.escape(name) + r"@(\d+\.\d+\.\d+[\w.\-]*?)(?=[/\"'\s])", text)))

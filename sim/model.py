@@ -133,10 +133,32 @@ class SocialInnovationModel(mesa.Model):
         else:
             home = int(rng.integers(self.places.n))
         local = self.org_ids_by_place[home]
-        others = np.setdiff1d(self.all_org_ids, local)
-        pick = list(rng.permutation(local)[:n0]) + list(rng.permutation(others)[: max(0, n0 - len(local))])
+        if op.seeding == "neighbourhood" and len(local):
+            pick = self._neighbourhood(int(rng.choice(local)), n0)
+        else:
+            others = np.setdiff1d(self.all_org_ids, local)
+            pick = list(rng.permutation(local)[:n0]) + list(rng.permutation(others)[: max(0, n0 - len(local))])
         start_sites(self, np.array(pick, dtype=np.int64))
         self._note_reached()
+
+    def _neighbourhood(self, focal: int, n0: int) -> list[int]:
+        """``focal`` and its network neighbours, breadth first (lowest id first), up to ``n0`` organisations.
+
+        Under full mixing everyone is a neighbour (ids in order); if the focal
+        organisation's component is smaller than ``n0``, fewer are returned.
+        """
+        if self.network.full:
+            return [focal] + [i for i in range(self.orgs.n) if i != focal][: n0 - 1]
+        indptr, indices = self.network.csr.indptr, self.network.csr.indices
+        seen, queue = {focal}, [focal]
+        for node in queue:
+            if len(queue) >= n0:
+                break
+            for nb in indices[indptr[node] : indptr[node + 1]]:
+                if int(nb) not in seen and len(queue) < n0:
+                    seen.add(int(nb))
+                    queue.append(int(nb))
+        return queue[:n0]
 
     # ------------------------------------------------------------------ small shared helpers
     def ps(self, monthly: Any) -> Any:

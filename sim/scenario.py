@@ -120,6 +120,14 @@ class OrganisationParams(_Section):
     rewiring: float = _f(0.0, 0.0, 1.0, "Rewiring probability of ring-lattice ties ('small_world') [-].")
     initial_adopters: int = _f(3, 0, 1_000_000, "Organisations running the solution at step 0 (originators).")
     initial_place: str | None = Field(None, description="Name of the place of the originators (default: random).")
+    seeding: Literal["random", "neighbourhood"] = Field(
+        "random",
+        description=(
+            "How originators are picked: 'random' (uniformly in their place, then anywhere) or 'neighbourhood' "
+            "(a random focal organisation in that place plus its network neighbours, breadth first: a seed "
+            "cluster as in Centola & Macy 2007, needed for threshold-2 contagion to start)."
+        ),
+    )
     abandonment: float = _f(0.004, 0.0, 1.0, "Base monthly abandonment probability of a running site [1/month].")
     abandonment_fit_effect: float = _f(3.0, 0.0, 100.0, "Abandonment multiplier slope in poor fit (1-L) [-].")
     abandonment_effect_effect: float = _f(2.0, 0.0, 100.0, "Abandonment multiplier slope in low effectiveness [-].")

@@ -151,9 +151,14 @@ def page(chromium_browser, page_log):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """Fail the test itself (not just its teardown) on offsite requests or page errors."""
-    result = yield
     pg = getattr(item, "funcargs", {}).get("page")
     log = getattr(pg, "_sim_page_log", None)
+    try:
+        result = yield
+    except BaseException:
+        if log is not None and (log.problems() or log.urls):
+            item.add_report_section("call", "browser", "\n".join(log.problems() + ["requests:"] + log.urls))
+        raise
     if log is not None:
         log.check()
     return result
@@ -270,7 +275,10 @@ def screenshot(page):
 
     def _shot(name: str, target=None, full_page: bool = True) -> Path:
         path = SCREENSHOT_DIR / (name if name.endswith(".png") else f"{name}.png")
-        (target or page).screenshot(path=str(path), full_page=full_page)
+        if target is None or hasattr(target, "goto"):  # a Page
+            (target or page).screenshot(path=str(path), full_page=full_page)
+        else:  # a Locator / ElementHandle
+            target.screenshot(path=str(path))
         return path
 
     return _shot

@@ -1,0 +1,34 @@
+"""Shared fixtures: small scenarios that build in milliseconds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sim.model import SocialInnovationModel
+from sim.scenario import Scenario, apply_overrides, scenario_from_dict
+
+SMALL: dict[str, Any] = {
+    "name": "small",
+    "run": {"steps": 24, "seed": 3},
+    "places": {"source": "synthetic", "n": 3, "population_mean": 4000.0, "population_sigma": 0.3, "target_share": 0.2},
+    "organisations": {"base_per_place": 6, "per_10k_population": 0.0, "initial_adopters": 2, "q": 0.4, "p": 0.01},
+    "population": {"degree": 6, "site_capacity": 50.0},
+    "value": {"visibility_scale": 100.0},
+}
+
+
+def small_scenario(overrides: dict[str, Any] | None = None) -> Scenario:
+    """A three-place scenario with 18 organisations and about 2,400 members."""
+    return scenario_from_dict(apply_overrides(SMALL, overrides or {}), source="<test>")
+
+
+@pytest.fixture
+def small() -> Scenario:
+    return small_scenario()
+
+
+@pytest.fixture
+def small_model() -> SocialInnovationModel:
+    return SocialInnovationModel(small_scenario(), seed=1)

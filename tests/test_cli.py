@@ -1,0 +1,76 @@
+"""The command line as a user meets it: real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_run_writes_tables_and_is_reproducible(tmp_path: Path) -> None:
+    args = ["run", str(ROOT / "scenarios" / "teaching.toml"), "--steps", "12", "--seed", "3"]
+    a = sim(*args, "--out", "a", cwd=tmp_path)
+    assert a.returncode == 0, a.stderr
+    b = sim(*args, "--out", "b", cwd=tmp_path)
+    c = sim(*args[:-1], "4", "--out", "c", cwd=tmp_path)
+    for d in ("a", "b", "c"):
+        for f in ("model.parquet", "organisations.parquet", "places.parquet", "manifest.json"):
+            assert (tmp_path / d / f).exists(), (d, f)
+    ma = pd.read_parquet(tmp_path / "a" / "model.parquet")
+    pd.testing.assert_frame_equal(ma, pd.read_parquet(tmp_path / "b" / "model.parquet"))
+    assert not ma.equals(pd.read_parquet(tmp_path / "c" / "model.parquet"))
+    assert len(ma) == 13
+    man = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert man["seed"] == 3 and man["scenario"]["name"] == "teaching" and man["version"]
+    assert "Summary" in a.stdout and "orgs_adopted" in a.stdout
+
+
+def test_set_overrides_reach_the_manifest(tmp_path: Path) -> None:
+    r = sim("run", "teaching", "--steps", "2", "--set", "organisations.q=0.11", "--out", "o", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    man = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert man["scenario"]["organisations"]["q"] == 0.11
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "fragment"),
+    [
+        ("[organisations]\nqq = 1\n", "organisations.qq", "unknown key"),
+        ("[organisations]\nq = \"high\"\n", "organisations.q", "number"),
+        ("[organisations]\nq = 7.0\n", "organisations.q", "allowed range [0.0, 1.0]"),
+    ],
+)
+def test_bad_scenario_exits_2_naming_file_field_range(tmp_path: Path, body: str, field: str, fragment: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(body, encoding="utf-8")
+    r = sim("run", str(path), "--out", "never", cwd=tmp_path)
+    assert r.returncode == 2
+    err = " ".join(r.stderr.split())
+    assert "bad.toml" in err and field in err and fragment in err
+    assert not (tmp_path / "never").exists()
+    assert not any(p.name.startswith(".never") for p in tmp_path.iterdir())
+
+
+def test_bad_override_exits_2(tmp_path: Path) -> None:
+    r = sim("run", "teaching", "--set", "levers.guardrails=2", "--out", "never", cwd=tmp_path)
+    assert r.returncode == 2 and "levers.guardrails" in r.stderr
+    assert not (tmp_path / "never").exists()
+
+
+def test_presets_command_lists_presets(tmp_path: Path) -> None:
+    r = sim("presets", cwd=tmp_path)
+    assert r.returncode == 0
+    for name in ("sweden-youth-employment", "district", "teaching"):
+        assert name in r.stdout

@@ -1,0 +1,108 @@
+"""Scenario files: validation, overrides and the error messages users see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.scenario import (
+    ScenarioError,
+    Scenario,
+    apply_overrides,
+    dump_toml,
+    list_presets,
+    load_scenario,
+    parse_override,
+    scenario_from_dict,
+)
+
+
+def test_presets_exist_and_validate() -> None:
+    names = list_presets()
+    for needed in ("sweden-youth-employment", "district", "teaching"):
+        assert needed in names
+    for name in names:
+        sc = load_scenario(name)
+        assert sc.description, f"{name} has no description"
+
+
+def test_preset_files_have_question_header() -> None:
+    for p in Path(__file__).resolve().parents[1].joinpath("scenarios").glob("*.toml"):
+        head = p.read_text(encoding="utf-8").splitlines()[:12]
+        assert any(line.startswith("#") and "Question" in line for line in head), p
+
+
+def test_default_is_sweden() -> None:
+    sc = load_scenario(None)
+    assert sc.name == "sweden-youth-employment"
+    assert sc.places.source == "sweden"
+
+
+def test_dotted_override_sets_value_with_toml_types() -> None:
+    sc = load_scenario("teaching", ["organisations.q=0.4", "scaling_up.enabled=false", "organisations.network=ring"])
+    assert sc.organisations.q == 0.4
+    assert sc.scaling_up.enabled is False
+    assert sc.organisations.network == "ring"
+
+
+def test_parse_override_needs_equals() -> None:
+    with pytest.raises(ScenarioError, match="dotted.key=value"):
+        parse_override("organisations.q")
+
+
+def test_apply_overrides_does_not_mutate() -> None:
+    data = {"organisations": {"q": 0.1}}
+    out = apply_overrides(data, {"organisations.q": 0.2})
+    assert data["organisations"]["q"] == 0.1 and out["organisations"]["q"] == 0.2
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "fragment"),
+    [
+        ({"organisations": {"qq": 1}}, "organisations.qq", "unknown key"),
+        ({"organisations": {"q": "lots"}}, "organisations.q", "valid number"),
+        ({"organisations": {"q": 1.5}}, "organisations.q", "allowed range [0.0, 1.0]"),
+        ({"run": {"steps": 0}}, "run.steps", "allowed range [1, 100000]"),
+        ({"places": {"source": "mars"}}, "places.source", "sweden"),
+    ],
+)
+def test_errors_name_file_field_and_range(data: dict, field: str, fragment: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, source="my.toml")
+    msg = str(info.value)
+    assert msg.startswith("my.toml")
+    assert field in msg
+    assert fragment in msg
+
+
+def test_cross_field_checks() -> None:
+    with pytest.raises(ScenarioError, match="project_length_min"):
+        scenario_from_dict({"levers": {"project_length_min": 40.0, "project_length_max": 30.0}})
+    with pytest.raises(ScenarioError, match="sector_shares"):
+        scenario_from_dict({"organisations": {"sector_shares": {"church": 1.0}}})
+    with pytest.raises(ScenarioError, match="transitions"):
+        scenario_from_dict({"process": {"transitions": {"understand": {"envision": 0.8, "mobilise": 0.5}}}})
+
+
+def test_unknown_preset_lists_presets() -> None:
+    with pytest.raises(ScenarioError, match="teaching"):
+        load_scenario("no-such-preset")
+
+
+def test_toml_roundtrip(tmp_path: Path) -> None:
+    sc = load_scenario("district", ["levers.guardrails=0.9"])
+    path = tmp_path / "again.toml"
+    path.write_text(dump_toml(sc.to_toml_dict()), encoding="utf-8")
+    again = load_scenario(path)
+    assert again == sc
+
+
+def test_every_field_is_documented() -> None:
+    for section, info in Scenario.model_fields.items():
+        sub = info.annotation
+        fields = getattr(sub, "model_fields", None)
+        if not fields:
+            continue
+        for name, f in fields.items():
+            assert f.description, f"{section}.{name} has no description"

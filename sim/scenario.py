@@ -446,3 +446,58 @@ def dump_toml(data: dict[str, Any]) -> str:
         if isinstance(v, dict)
     ]
     return "\n".join(top) + "\n" + "\n".join(tables) + "\n"
+
+
+def schema_markdown() -> str:
+    """The parameter reference (``docs/scenarios.md``), generated from the schema itself."""
+    out = [
+        "# Scenario files: every parameter",
+        "",
+        "Generated from `sim/scenario.py` by `python -m sim.scenario > docs/scenarios.md`; a test keeps it current.",
+        "",
+        "A scenario is a TOML file whose tables are the sections below. Anything left out takes its default.",
+        "Unknown keys, wrong types and values outside the range are errors (exit code 2) naming the file,",
+        "the field and the allowed range. Any field can be overridden on the command line with",
+        "`--set section.field=value` (the value is read as TOML: `0.4`, `true`, `\"ring\"`, `[0.1, 0.2]`).",
+        "",
+        "```toml",
+        "[run]",
+        "steps = 60",
+        "",
+        "[organisations]",
+        "q = 0.4",
+        "network = \"small_world\"",
+        "",
+        "[levers]",
+        "guardrails = 0.8",
+        "```",
+        "",
+        "```",
+        "sim run my.toml --set levers.adaptation_rate=0.2 --set run.dt=0.5",
+        "```",
+        "",
+    ]
+    for section, info in Scenario.model_fields.items():
+        sub = info.annotation
+        fields = getattr(sub, "model_fields", None)
+        if not fields:
+            out += [f"## `{section}`", "", f"{info.description} Default `{info.default!r}`.", ""]
+            continue
+        out += [f"## `[{section}]`", "", (sub.__doc__ or "").strip().splitlines()[0], ""]
+        out += ["| field | default | allowed | meaning (unit) |", "|---|---|---|---|"]
+        for name, f in fields.items():
+            default = f.default_factory() if f.default_factory is not None else f.default  # type: ignore[call-arg]
+            rng = _allowed_range((section, name))
+            ann = str(f.annotation).replace("typing.", "")
+            allowed = rng or (ann.replace("Literal", "one of ") if "Literal" in ann else ann)
+            allowed = allowed.replace("|", "\\|")
+            dflt = repr(default).replace("|", "\\|")
+            if len(dflt) > 60:
+                dflt = dflt[:57] + "..."
+            out.append(f"| `{name}` | `{dflt}` | {allowed} | {f.description} |")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(schema_markdown())

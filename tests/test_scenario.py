@@ -106,3 +106,12 @@ def test_every_field_is_documented() -> None:
             continue
         for name, f in fields.items():
             assert f.description, f"{section}.{name} has no description"
+
+
+def test_parameter_reference_is_current() -> None:
+    from sim.scenario import schema_markdown
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "scenarios.md"
+    assert doc.read_text(encoding="utf-8").strip() == schema_markdown().strip(), (
+        "docs/scenarios.md is stale: run `python -m sim.scenario > docs/scenarios.md`"
+    )

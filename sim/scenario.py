@@ -165,8 +165,8 @@ class LeverParams(_Section):
     core_leak: float = _f(0.6, 0.0, 1.0, "Share of adaptation pressure that reaches the core when unguarded [-].")
     core_drift: float = _f(0.02, 0.0, 1.0, "Random core drift per month (sd per component) before gamma and guardrails.")
     measurement_effort: float = _f(0.3, 0.0, 1.0, "Share of realised value measured and made visible [-].")
-    scaling_up_threshold: float = _f(0.3, 0.0, 1.0, "Share of places reached that triggers scaling up [-].")
-    evidence_threshold: float = _f(0.5, 0.0, 1.0, "Visibility signal that triggers scaling up [-].")
+    scaling_up_threshold: float = _f(0.5, 0.0, 1.0, "Share of places reached that triggers scaling up [-].")
+    evidence_threshold: float = _f(0.8, 0.0, 1.0, "Visibility signal that triggers scaling up [-].")
     advocacy: float = _f(0.0, 0.0, 1.0, "Monthly probability advocacy triggers scaling up anyway [1/month].")
 
 
@@ -201,7 +201,7 @@ class ProcessParams(_Section):
 class FundingParams(_Section):
     """Pilot end: institutionalisation (logistic) or pilot death."""
 
-    intercept: float = _f(-1.0, -20.0, 20.0, "Logit intercept of becoming permanent at project end [-].")
+    intercept: float = _f(-3.5, -20.0, 20.0, "Logit intercept of becoming permanent at project end [-].")
     evidence_weight: float = _f(2.0, -20.0, 20.0, "Logit weight of the place's visibility of value [-].")
     mandate_weight: float = _f(1.5, -20.0, 20.0, "Logit weight of the highest mandate among self and partners [-].")
     fit_weight: float = _f(1.0, -20.0, 20.0, "Logit weight of local fit [-].")

@@ -20,7 +20,7 @@ from sim.scenario import ScenarioError, list_presets, load_scenario
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Simulate how a social innovation spreads and scales.")
 console = Console(stderr=True)
 
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("sim.explore.cli", "sim.validation.commands", "sim.ui.commands", "sim.perf.cli")
 """Modules that add commands (``register(app)``)."""
 
 

@@ -229,7 +229,7 @@ class SocialInnovationModel(mesa.Model):
         self.events["made_permanent"] += made
         self.events["discontinued"] += died
         # target groups, synchronously
-        u_people = self.streams.people.random(self.people.n, dtype=np.float32)
+        u_people = self.people.draw_uniforms(self.streams.people)  # = people.random(n, dtype=float32), reused buffer
         new_benef = self.people.step(elements.place_service(self), self.dt, self.rate_mode, u_people)
         # create value (measured every step)
         elements.create_value(self, new_benef)

@@ -74,7 +74,7 @@ class ReferenceOrganisation(FixedAgent):
         model: ReferenceAdoptionModel = self.model  # type: ignore[assignment]
         if model.full_mixing:
             return model.n_running / model.n
-        neighbours = self.cell.neighborhood.agents
+        neighbours = list(self.cell.neighborhood.agents)
         if not neighbours:
             return 0.0
         return sum(1 for other in neighbours if other.running) / len(neighbours)
@@ -158,14 +158,14 @@ class ReferenceAdoptionModel(mesa.Model):
         self.by_id: list[ReferenceOrganisation] = [
             ReferenceOrganisation(self, self.space[i], phis[i]) for i in range(self.n)
         ]
-        for agent in self._seed(min(int(initial_adopters), self.n), seeding):
+        for agent in self._pick_originators(min(int(initial_adopters), self.n), seeding):
             agent.status = RUNNING
             agent.ever_adopted = True
         self.n_running = sum(a.running for a in self.by_id)
         self.steps_done = 0
         self.rows: list[dict[str, float]] = [self._row()]
 
-    def _seed(self, n0: int, seeding: str) -> list[ReferenceOrganisation]:
+    def _pick_originators(self, n0: int, seeding: str) -> list[ReferenceOrganisation]:
         if n0 == 0:
             return []
         if seeding == "random" or self.full_mixing:
@@ -173,7 +173,7 @@ class ReferenceAdoptionModel(mesa.Model):
         focal = self.by_id[int(self.rng.integers(self.n))]
         chosen, queue = {focal.unique_id}, [focal]
         for agent in queue:
-            for other in sorted(agent.cell.neighborhood.agents, key=lambda a: a.unique_id):
+            for other in sorted(list(agent.cell.neighborhood.agents), key=lambda a: a.unique_id):
                 if len(queue) < n0 and other.unique_id not in chosen:
                     chosen.add(other.unique_id)
                     queue.append(other)

@@ -30,6 +30,7 @@ Model-level columns (one row per step, step 0 is the initial state):
 ``scaled_up``              1 once the scaling-up policy is in force
 ``survival_12``,           share of sites whose project funding ended at least 12 (24)
 ``survival_24``            months ago that are still running (NaN if none)
+``sites_form_<form>``      running sites by organisational form (project, alliance, new_organisation, internal_unit)
 ``orgs_in_<element>``      running organisations in each of the six elements
 =========================  ============================================================
 """
@@ -122,6 +123,9 @@ def model_row(model: SocialInnovationModel) -> dict[str, float]:
         "survival_24": _survival(model, 24.0),
     }
     row["net_economic"] = row["value_economic"] - row["cost"]
+    forms = np.bincount(o.form[run].astype(np.int64), minlength=len(FORMS))
+    for i, name in enumerate(FORMS):
+        row[f"sites_form_{name}"] = int(forms[i])
     el = np.bincount(o.element[run & (o.element >= 0)].astype(np.int64), minlength=len(ELEMENTS))
     for i, name in enumerate(ELEMENTS):
         row[f"orgs_in_{name}"] = int(el[i])

@@ -98,6 +98,8 @@ def test_invariants(q, p, adaptation, guardrails, drift, dt, readoption, seed) -
     assert (el == df["sites_running"]).all()
     assert df["visible_value"].le(df["value_social"] + 1e-9).all()
     assert (df["sites_project"] + df["sites_permanent"] == df["sites_running"]).all()
+    forms = df[[c for c in df.columns if c.startswith("sites_form_")]].sum(axis=1)
+    assert (forms == df["sites_running"]).all()
 
 
 def test_people_per_place_sum_to_target_sizes() -> None:

@@ -59,10 +59,10 @@ def make_design(exp: Experiment) -> DesignPoints:
         rows = []
         for combo in itertools.product(*(exp.parameters[k] for k in keys)):
             row: dict[str, Any] = {}
-            for key, val in zip(keys, combo):
+            for key, val in zip(keys, combo, strict=True):
                 names = [n.strip() for n in key.split(",")]
                 vals = val if len(names) > 1 else [val]
-                row.update(dict(zip(names, vals)))
+                row.update(dict(zip(names, vals, strict=True)))
             rows.append(row)
         return DesignPoints(pd.DataFrame(rows, columns=exp.parameter_names), None, None)
 

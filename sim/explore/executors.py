@@ -32,6 +32,23 @@ class InProcessExecutor(Executor):
         return fut
 
 
+def _exit_with_parent(parent_pid: int, interval: float = 1.0) -> None:
+    """Worker initializer: exit when the parent process is gone (e.g. the sweep got SIGKILL).
+
+    Without this, pool workers of a killed sweep would linger as orphans.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
 @dataclass(frozen=True)
 class ExecutorSpec:
     """Which executor to use: ``kind`` in {'in-process', 'process', 'dask'}.
@@ -61,20 +78,25 @@ class ExecutorSpec:
 
 
 @contextmanager
-def open_executor(spec: ExecutorSpec) -> Iterator[Executor]:
-    """Open the executor of ``spec``; it is shut down (and a local cluster closed) on exit."""
+def open_executor(spec: ExecutorSpec) -> Iterator[tuple[Executor, int]]:
+    """Open the executor of ``spec``: yields ``(executor, slots)``, slots = tasks that run at once.
+
+    The executor is shut down (and a local cluster closed) on exit.
+    """
     if spec.kind == "in-process":
-        yield InProcessExecutor()
+        yield InProcessExecutor(), 1
     elif spec.kind == "process":
         ctx = multiprocessing.get_context("spawn")  # no fork of a threaded parent (progress bar, Dask)
-        with ProcessPoolExecutor(max_workers=spec.parallelism, mp_context=ctx) as ex:
-            yield ex
+        with ProcessPoolExecutor(
+            max_workers=spec.parallelism, mp_context=ctx, initializer=_exit_with_parent, initargs=(os.getpid(),)
+        ) as ex:
+            yield ex, spec.parallelism
     elif spec.kind == "dask":
         from distributed import Client, LocalCluster
 
         if spec.scheduler:
             with Client(spec.scheduler) as client:
-                yield client.get_executor(pure=False)
+                yield client.get_executor(pure=False), max(1, sum(client.nthreads().values()))
         else:
             with (
                 LocalCluster(
@@ -83,6 +105,6 @@ def open_executor(spec: ExecutorSpec) -> Iterator[Executor]:
                 ) as cluster,
                 Client(cluster) as client,
             ):
-                yield client.get_executor(pure=False)
+                yield client.get_executor(pure=False), spec.parallelism
     else:
         raise ValueError(f"unknown executor kind {spec.kind!r}")

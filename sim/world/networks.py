@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from sim.perf import kernels
 from sim.scenario import OrganisationParams
 
 _CHUNK = 1 << 20  # members per block when drawing the population network
@@ -34,17 +35,24 @@ def build_population_network(
     indices = np.empty(n * degree, dtype=np.int32)
     if n == 0 or degree == 0:
         return indptr, indices
+    place_start = np.asarray(place_start, dtype=np.int64)
+    place_size = np.asarray(place_size, dtype=np.int64)
     member_place = np.repeat(np.arange(len(place_size), dtype=np.int32), place_size)
+    u = np.empty(min(n, _CHUNK) * degree)
     for lo in range(0, n, _CHUNK):
         hi = min(n, lo + _CHUNK)
         m = hi - lo
-        pl = np.repeat(member_place[lo:hi], degree)
-        u = rng.random(m * degree)
+        u_m = rng.random(out=u[: m * degree])
         local = rng.random(m * degree) < within_place
+        out = indices[lo * degree : hi * degree]
+        if kernels.HAVE_NUMBA:
+            kernels.population_targets(u_m, local, member_place[lo:hi], place_start, place_size, degree, n, out)
+            continue
+        pl = np.repeat(member_place[lo:hi], degree)
         start = place_start[pl]
         size = place_size[pl]
-        tgt = np.where(local, start + (u * size).astype(np.int64), (u * n).astype(np.int64))
-        indices[lo * degree : hi * degree] = np.minimum(tgt, n - 1)
+        tgt = np.where(local, start + (u_m * size).astype(np.int64), (u_m * n).astype(np.int64))
+        out[:] = np.minimum(tgt, n - 1)
     return indptr, indices
 
 
@@ -62,11 +70,15 @@ class OrgNetwork:
         if self.full:
             self.degree = np.full(self.n, max(self.n - 1, 0), dtype=np.float64)
             return
-        a = self.csr
-        a.setdiag(0)
-        a.eliminate_zeros()
-        a.data[:] = 1.0
-        self.csr = a.tocsr()
+        # drop self-ties and explicit zeros, keep the order of the rest, make it binary
+        # (what setdiag(0) + eliminate_zeros() + data[:] = 1 did, without a COO round trip)
+        a = self.csr.tocsr()
+        rows = np.repeat(np.arange(self.n, dtype=a.indices.dtype), np.diff(a.indptr))
+        keep = (a.indices != rows) & (a.data != 0)
+        indptr = np.zeros(self.n + 1, dtype=a.indptr.dtype)
+        np.cumsum(np.bincount(rows[keep], minlength=self.n), out=indptr[1:])
+        indices = a.indices[keep]
+        self.csr = sp.csr_matrix((np.ones(len(indices), dtype=a.dtype), indices, indptr), shape=(self.n, self.n))
         self.degree = np.diff(self.csr.indptr).astype(np.float64)
 
     def share(self, x: np.ndarray) -> np.ndarray:

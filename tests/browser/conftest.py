@@ -282,3 +282,41 @@ def screenshot(page):
         return path
 
     return _shot
+
+
+# --------------------------------------------------------------------------- shared servers
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory):
+    """Factory for a server shared by every test of one module: ``module_server(cmd, path="/")``.
+
+    Same contract as ``start_server`` (``{port}`` replaced, waits for HTTP, stops the
+    process group at the end of the module). Use it only where the tests do not
+    depend on server-side state left by each other (e.g. one Solara session per page).
+    """
+    started: list[Server] = []
+
+    def _start(cmd, path="/", env=None, cwd=None, timeout=90.0) -> Server:
+        port = free_port()
+        argv = [str(a).replace("{port}", str(port)) for a in cmd]
+        log_path = Path(tempfile.mkstemp(prefix="server-", suffix=".log", dir=tmp_path_factory.getbasetemp())[1])
+        with open(log_path, "wb") as fh:
+            proc = subprocess.Popen(
+                argv, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        server = Server(proc=proc, port=port, url=f"http://127.0.0.1:{port}", log_path=log_path)
+        started.append(server)
+        _wait_http(server.url + path, proc, timeout, log_path)
+        return server
+
+    yield _start
+    for server in reversed(started):
+        _stop(server.proc)
+
+
+@pytest.fixture(scope="session")
+def offline_env() -> dict:
+    """The environment of an offline server (see ``offline_server_env``)."""
+    return offline_server_env()

@@ -1,0 +1,309 @@
+"""Calibration against an observed series: quick point fits (scipy) and ABC-SMC posteriors (pyabc).
+
+Both fit dotted scenario parameters (for example ``organisations.p`` and
+``organisations.q``) so that one model output, read at the observed months,
+matches an observed series. The model is called only through :func:`sim.api.run`.
+
+* :func:`point_fit` minimises the root-mean-square error averaged over a fixed set
+  of seeds that every candidate shares (common random numbers), so the loss is a
+  deterministic function of the parameters and candidates differ only by their
+  parameters. Default optimiser: ``scipy.optimize.differential_evolution`` (robust
+  to the step-like loss surface of a discrete model); ``"nelder-mead"`` for speed.
+* :func:`abc_smc` draws a posterior with pyabc's ABC-SMC (uniform priors on the
+  bounds, Euclidean distance of the series, adaptive epsilon). Its history lives in
+  an SQLite database, so a fit can be inspected with pyabc's tools and resumed:
+  calling it again on the same database continues the stored run up to
+  ``generations`` populations. Every simulation draws a fresh seed (as ABC needs).
+
+The target is a CSV with a ``month`` column and a value column (the output's name,
+or ``value``), for example cumulative adopters per month of a diffusion study.
+With ``share=True`` the model output is divided by its denominator (organisations
+for ``orgs_*``/``sites_*``, places for ``places_*``, people for ``people_*``), so it
+can be compared with an observed share of adopters.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+Bounds = dict[str, tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """An observed series: ``values`` at ``months`` [months since the start of the run]."""
+
+    months: np.ndarray
+    values: np.ndarray
+
+
+def load_target(path: str | Path, output: str) -> Target:
+    """Read a target CSV (``month`` and ``<output>`` or ``value`` columns)."""
+    df = pd.read_csv(path)
+    col = output if output in df.columns else "value"
+    if "month" not in df.columns or col not in df.columns:
+        raise ValueError(f"{path}: needs columns 'month' and '{output}' (or 'value'); has {list(df.columns)}")
+    df = df.dropna(subset=["month", col]).sort_values("month")
+    return Target(df["month"].to_numpy(float), df[col].to_numpy(float))
+
+
+@dataclass(frozen=True)
+class ScenarioSimulator:
+    """``simulator(theta, seed) -> series``: ``output`` of the scenario with ``theta`` set, at ``months``.
+
+    Picklable (a dataclass, not a closure), so it runs in worker processes.
+    """
+
+    base: dict[str, Any]
+    output: str
+    months: tuple[float, ...]
+    steps: int | None = None
+    share: bool = False
+
+    def __call__(self, theta: dict[str, float], seed: int) -> np.ndarray:
+        """Run once and return the output interpolated at ``months``."""
+        from sim.api import run
+        from sim.scenario import apply_overrides, scenario_from_dict
+
+        sc = scenario_from_dict(apply_overrides(self.base, {k: float(v) for k, v in theta.items()}), "<calibrate>")
+        steps = self.steps if self.steps is not None else max(1, math.ceil(max(self.months) / sc.run.dt))
+        res = run(sc, seed=seed, steps=steps)
+        y = res.model[self.output].to_numpy(float)
+        if self.share:
+            denom = {"orgs": res.n_organisations, "sites": res.n_organisations, "places": res.n_places,
+                     "people": res.n_people}.get(self.output.split("_")[0])
+            if not denom:
+                raise ValueError(f"share=True: no denominator known for {self.output!r}")
+            y = y / denom
+        return np.interp(np.asarray(self.months), res.model["month"].to_numpy(float), y)
+
+
+Simulator = Callable[[dict[str, float], int], np.ndarray]
+
+
+@dataclass(frozen=True)
+class _Loss:
+    """Mean over shared seeds of the RMSE between simulation and target (inf if a run fails)."""
+
+    simulator: Simulator
+    names: tuple[str, ...]
+    target: np.ndarray
+    seeds: tuple[int, ...]
+
+    def __call__(self, x: np.ndarray) -> float:
+        theta = dict(zip(self.names, map(float, x), strict=True))
+        try:
+            errs = [float(np.sqrt(np.mean((self.simulator(theta, s) - self.target) ** 2))) for s in self.seeds]
+        except Exception:  # noqa: BLE001 - an invalid candidate is a bad candidate
+            return math.inf
+        v = float(np.mean(errs))
+        return v if math.isfinite(v) else math.inf
+
+
+@dataclass
+class PointFit:
+    """Best parameters, their loss (mean RMSE over ``seeds``), evaluations used and the optimiser's message."""
+
+    theta: dict[str, float]
+    loss: float
+    evaluations: int
+    seeds: list[int]
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-able data."""
+        return {"theta": self.theta, "loss": self.loss, "evaluations": self.evaluations, "seeds": self.seeds,
+                "message": self.message}
+
+
+def point_fit(
+    simulator: Simulator,
+    bounds: Bounds,
+    target: Target | np.ndarray,
+    *,
+    seeds: Sequence[int] | int = 5,
+    root_seed: int = 0,
+    method: str = "differential_evolution",
+    maxiter: int = 20,
+    popsize: int = 8,
+    map_fn: Callable[..., Any] | None = None,
+) -> PointFit:
+    """Fit ``bounds``' parameters by minimising the shared-seed loss.
+
+    ``seeds``: the seeds every candidate runs with, or how many to spawn from
+    ``root_seed``. ``maxiter``/``popsize``: optimiser budget (differential evolution
+    evaluates about ``popsize * len(bounds) * (maxiter + 1) * len(seeds)`` runs).
+    ``map_fn``: a map-like callable (e.g. ``executor.map``) to evaluate candidates in parallel.
+    """
+    from scipy import optimize
+
+    from sim.explore.design import replicate_seeds
+
+    seed_list = list(replicate_seeds(root_seed, seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    y = target.values if isinstance(target, Target) else np.asarray(target, float)
+    names = tuple(bounds)
+    loss = _Loss(simulator, names, y, tuple(seed_list))
+    b = [tuple(map(float, bounds[n])) for n in names]
+    if method == "differential_evolution":
+        res = optimize.differential_evolution(
+            loss, b, maxiter=maxiter, popsize=popsize, seed=root_seed % 2**32, polish=False, tol=1e-6,
+            init="sobol" if popsize * len(b) >= 4 else "latinhypercube",
+            workers=map_fn if map_fn is not None else 1, updating="deferred" if map_fn is not None else "immediate",
+        )
+    elif method == "nelder-mead":
+        x0 = np.array([(lo + hi) / 2 for lo, hi in b])
+        res = optimize.minimize(loss, x0, method="Nelder-Mead", bounds=b, options={"maxfev": maxiter * 10})
+    else:
+        raise ValueError(f"unknown method {method!r}; use 'differential_evolution' or 'nelder-mead'")
+    theta = dict(zip(names, map(float, res.x), strict=True))
+    return PointFit(theta, float(res.fun), int(res.nfev), seed_list, str(res.message))
+
+
+# --------------------------------------------------------------------------- ABC-SMC
+
+
+def _key(name: str) -> str:
+    return name.replace(".", "__")
+
+
+@dataclass(frozen=True)
+class _AbcModel:
+    """pyabc model: parameters (keys with ``__`` for dots) -> {"y": series}, a fresh seed per call."""
+
+    simulator: Simulator
+    names: tuple[str, ...]
+
+    def __call__(self, par: dict[str, float]) -> dict[str, np.ndarray]:
+        seed = int(np.random.randint(0, 2**31 - 1))  # pyabc seeds numpy in each sampler process
+        try:
+            return {"y": self.simulator({n: float(par[_key(n)]) for n in self.names}, seed)}
+        except Exception:  # noqa: BLE001 - an invalid proposal gets an impossible series
+            return {"y": np.full(1, np.inf)}
+
+
+def _distance(x: dict[str, np.ndarray], x0: dict[str, np.ndarray]) -> float:
+    a, b = np.asarray(x["y"], float), np.asarray(x0["y"], float)
+    if a.shape != b.shape or not np.all(np.isfinite(a)):
+        return math.inf
+    return float(np.sqrt(np.mean((a - b) ** 2)))
+
+
+@dataclass
+class AbcResult:
+    """An ABC-SMC run: its database, history id, populations done and the last population."""
+
+    db: Path
+    history_id: int
+    populations: int
+    posterior: pd.DataFrame = field(repr=False)
+    epsilons: list[float] = field(default_factory=list)
+
+    def summary(self) -> pd.DataFrame:
+        """Weighted posterior mean, sd and 95 % interval of every parameter."""
+        w = self.posterior["weight"].to_numpy(float)
+        w = w / w.sum()
+        rows = []
+        for c in self.posterior.columns.drop("weight"):
+            x = self.posterior[c].to_numpy(float)
+            order = np.argsort(x)
+            cw = np.cumsum(w[order])
+            mean = float(np.sum(w * x))
+            rows.append({"parameter": c, "mean": mean, "sd": float(np.sqrt(np.sum(w * (x - mean) ** 2))),
+                         "q025": float(x[order][np.searchsorted(cw, 0.025)]),
+                         "q975": float(x[order][min(len(x) - 1, np.searchsorted(cw, 0.975))])})
+        return pd.DataFrame(rows)
+
+
+def abc_smc(
+    simulator: Simulator,
+    bounds: Bounds,
+    target: Target | np.ndarray,
+    db: str | Path,
+    *,
+    population_size: int = 100,
+    generations: int = 6,
+    min_epsilon: float = 0.0,
+    workers: int = 1,
+    seed: int = 0,
+) -> AbcResult:
+    """Run (or resume) ABC-SMC with uniform priors on ``bounds``; the history is kept in SQLite ``db``.
+
+    If ``db`` already holds a run, it is loaded and continued until it has
+    ``generations`` populations (nothing is run if it already has). ``min_epsilon``:
+    stop once the acceptance threshold (RMSE) falls to it. ``workers`` > 1 uses
+    pyabc's multicore sampler. Requires the optional ``pyabc`` package.
+    """
+    try:
+        import pyabc
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise RuntimeError("ABC-SMC needs pyabc: pip install 'sim[explore]'") from err
+    import logging
+
+    logging.getLogger("ABC").setLevel(logging.WARNING)
+    logging.getLogger("pyabc").setLevel(logging.WARNING)
+    np.random.seed(seed % 2**32)
+    db = Path(db).resolve()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    names = tuple(bounds)
+    prior = pyabc.Distribution(**{_key(n): pyabc.RV("uniform", float(lo), float(hi) - float(lo))
+                                  for n, (lo, hi) in bounds.items()})
+    sampler = (pyabc.sampler.SingleCoreSampler() if workers <= 1
+               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers))
+    abc = pyabc.ABCSMC(_AbcModel(simulator, names), prior, _distance, population_size=population_size,
+                       sampler=sampler)
+    y = target.values if isinstance(target, Target) else np.asarray(target, float)
+    url = f"sqlite:///{db}"
+    done = 0
+    if db.exists():
+        hist = pyabc.History(url)
+        hid = hist.id if hist.id is not None else 1
+        done = (hist.max_t + 1) if hist.max_t is not None and hist.max_t >= 0 else 0
+    if done:
+        abc.load(url, hid, observed_sum_stat={"y": y})
+    else:
+        abc.new(url, {"y": y}, meta_info={"parameters": list(names)})
+    hist = abc.history
+    if generations > done:
+        hist = abc.run(max_nr_populations=generations - done, minimum_epsilon=min_epsilon)
+    df, w = hist.get_distribution(m=0, t=hist.max_t)
+    post = df.rename(columns={_key(n): n for n in names})[list(names)].reset_index(drop=True)
+    post["weight"] = np.asarray(w, float)
+    pops = hist.get_all_populations()
+    eps = [float(e) for e in pops.loc[pops["t"] >= 0, "epsilon"]]
+    return AbcResult(db, int(hist.id), int(hist.max_t) + 1, post, eps)
+
+
+def plot_posterior(result: AbcResult, path: Path, truth: dict[str, float] | None = None) -> None:
+    """Weighted marginal histograms of the last population."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = [c for c in result.posterior.columns if c != "weight"]
+    fig, axes = plt.subplots(1, len(cols), figsize=(4 * len(cols), 3), squeeze=False)
+    for ax, c in zip(axes[0], cols, strict=True):
+        ax.hist(result.posterior[c], bins=20, weights=result.posterior["weight"], color="tab:blue", alpha=0.7)
+        if truth and c in truth:
+            ax.axvline(truth[c], color="black", ls="--", label="point fit")
+            ax.legend(fontsize=8)
+        ax.set_title(c, fontsize=10)
+    fig.suptitle(f"ABC-SMC posterior, population {result.populations}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON atomically."""
+    from sim.explore.store import atomic_write
+
+    atomic_write(path, json.dumps(data, indent=2, default=str).encode())

@@ -1,0 +1,219 @@
+"""Swedish and English texts of the interface.
+
+Every visible string goes through :func:`tr`; element names come from
+:mod:`sim.elements` so the Swedish view uses Mötesplats Social Innovation's own names.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sim.elements import ELEMENT_NAMES_EN, ELEMENT_NAMES_SV
+from sim.scenario import ELEMENTS
+
+Lang = Literal["en", "sv"]
+LANGS: tuple[Lang, ...] = ("sv", "en")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "app_title": {"en": "Social innovation: spread and scale", "sv": "Social innovation: spridning och skalning"},
+    "tab_live": {"en": "Run live", "sv": "Kör live"},
+    "tab_compare": {"en": "Compare", "sv": "Jämför"},
+    "language": {"en": "Language", "sv": "Språk"},
+    "scenario": {"en": "Scenario", "sv": "Scenario"},
+    "seed": {"en": "Seed", "sv": "Slumpfrö"},
+    "seed_hint": {
+        "en": "Whole number; same seed, same run. Press Enter.", "sv": "Heltal; samma frö, samma körning. Tryck Enter."
+    },
+    "new_seed": {"en": "New seed", "sv": "Nytt frö"},
+    "controls": {"en": "Run", "sv": "Körning"},
+    "step": {"en": "Step", "sv": "Steg"},
+    "play": {"en": "Play", "sv": "Spela"},
+    "pause": {"en": "Pause", "sv": "Paus"},
+    "reset": {"en": "Reset", "sv": "Börja om"},
+    "speed": {"en": "Speed (steps per second)", "sv": "Hastighet (steg per sekund)"},
+    "levers": {"en": "Levers", "sv": "Spakar"},
+    "status_step": {"en": "Step", "sv": "Steg"},
+    "status_month": {"en": "month", "sv": "månad"},
+    "status_of": {"en": "of", "sv": "av"},
+    "measured_speed": {"en": "steps/s", "sv": "steg/s"},
+    "changed": {"en": "Changed from the preset", "sv": "Ändrat från förinställningen"},
+    "unchanged": {"en": "Preset values", "sv": "Förinställda värden"},
+    "building": {"en": "Building the model...", "sv": "Bygger modellen..."},
+    "elements_title": {"en": "Organisations in each element", "sv": "Organisationer i varje element"},
+    "flows_title": {"en": "Moves between elements (so far)", "sv": "Förflyttningar mellan elementen (hittills)"},
+    "flows_note": {
+        "en": "Arrow width: moves so far. {back}% of the moves go back to an earlier element.",
+        "sv": "Pilens bredd: förflyttningar hittills. {back} % av förflyttningarna går tillbaka till ett "
+        "tidigare element.",
+    },
+    "map_title": {"en": "Places", "sv": "Platser"},
+    "colour_by": {"en": "Colour by", "sv": "Färg efter"},
+    "by_state": {"en": "what happens", "sv": "vad som händer"},
+    "by_fidelity": {"en": "fidelity", "sv": "trohet"},
+    "by_fit": {"en": "fit", "sv": "passform"},
+    "not_reached": {"en": "not reached", "sv": "ej nådd"},
+    "pilot": {"en": "pilot", "sv": "pilot"},
+    "permanent": {"en": "permanent", "sv": "permanent"},
+    "discontinued": {"en": "discontinued", "sv": "avslutad"},
+    "no_sites": {"en": "no running site", "sv": "ingen verksamhet"},
+    "population": {"en": "population", "sv": "invånare"},
+    "sites": {"en": "running sites", "sv": "verksamheter"},
+    "fidelity": {"en": "fidelity", "sv": "trohet"},
+    "fit": {"en": "fit", "sv": "passform"},
+    "participating": {"en": "participating", "sv": "deltar"},
+    "benefited": {"en": "benefited", "sv": "har fått nytta"},
+    "map_note_sweden": {
+        "en": "Municipalities at their coordinates. Hover a place for its figures.",
+        "sv": "Kommunerna på sina koordinater. Håll muspekaren över en plats för dess siffror.",
+    },
+    "map_note_synthetic": {
+        "en": "Synthetic places in their generated layout. Hover a place for its figures.",
+        "sv": "Syntetiska platser i sin genererade placering. Håll muspekaren över en plats för dess siffror.",
+    },
+    "adoption_title": {"en": "Adoption (share of all)", "sv": "Spridning (andel av alla)"},
+    "orgs_adopted": {"en": "organisations adopted", "sv": "organisationer som tagit upp"},
+    "places_reached": {"en": "places reached", "sv": "nådda platser"},
+    "people_aware": {"en": "people aware", "sv": "personer som känner till"},
+    "people_benefiting": {"en": "people benefited", "sv": "personer som fått nytta"},
+    "adoption_totals": {
+        "en": "of {orgs} organisations, {places} places, {people} people",
+        "sv": "av {orgs} organisationer, {places} platser, {people} personer",
+    },
+    "fidfit_title": {"en": "Core fidelity against local fit", "sv": "Trohet mot kärnan och lokal passform"},
+    "fidfit_sites": {"en": "running sites", "sv": "verksamheter"},
+    "fidfit_mean": {"en": "mean over time", "sv": "medel över tid"},
+    "value_social_title": {
+        "en": "Social value: realised and visible (persons)", "sv": "Socialt värde: skapat och synligt (personer)"
+    },
+    "value_econ_title": {"en": "Economic value (million SEK)", "sv": "Ekonomiskt värde (miljoner kr)"},
+    "realised": {"en": "realised", "sv": "skapat"},
+    "visible": {"en": "visible (measured)", "sv": "synligt (mätt)"},
+    "avoided_cost": {"en": "avoided public cost", "sv": "undvikna offentliga kostnader"},
+    "cost": {"en": "cost", "sv": "kostnad"},
+    "net": {"en": "net", "sv": "netto"},
+    "environmental": {"en": "Environmental value", "sv": "Miljövärde"},
+    "visibility": {"en": "visibility signal", "sv": "synlighetssignal"},
+    "month": {"en": "month", "sv": "månad"},
+    "share_pct": {"en": "%", "sv": "%"},
+    "error": {"en": "Error", "sv": "Fel"},
+    # compare
+    "compare_intro": {
+        "en": "Run variants side by side with common random numbers: replicate r of every variant uses the same seed, "
+        "so differences come from the levers, not from chance.",
+        "sv": "Kör varianter sida vid sida med gemensamma slumptal: replikat r av varje variant använder samma frö, "
+        "så skillnaderna kommer från spakarna, inte från slumpen.",
+    },
+    "variant": {"en": "Variant", "sv": "Variant"},
+    "variant_name": {"en": "Name", "sv": "Namn"},
+    "add_variant": {"en": "Add variant", "sv": "Lägg till variant"},
+    "remove_variant": {"en": "Remove", "sv": "Ta bort"},
+    "copy_live": {"en": "Copy levers from the live view", "sv": "Kopiera spakarna från liveläget"},
+    "replicates": {"en": "Replicates", "sv": "Replikat"},
+    "steps": {"en": "Steps", "sv": "Steg"},
+    "base_seed": {"en": "First seed", "sv": "Första frö"},
+    "run_compare": {"en": "Run comparison", "sv": "Kör jämförelsen"},
+    "running": {"en": "Running", "sv": "Kör"},
+    "metric": {"en": "Figure", "sv": "Mått"},
+    "band_note": {
+        "en": "Line: mean over replicates; band: 10th to 90th percentile.",
+        "sv": "Linje: medel över replikaten; band: 10:e till 90:e percentilen.",
+    },
+    "diff_title": {"en": "Difference from {base} (paired by seed)", "sv": "Skillnad mot {base} (parvis per frö)"},
+    "levels_title": {"en": "{metric} per variant", "sv": "{metric} per variant"},
+    "final_table": {"en": "At the last step", "sv": "Vid sista steget"},
+    "download_csv": {"en": "Download CSV", "sv": "Ladda ner CSV"},
+    "download_parquet": {"en": "Download Parquet", "sv": "Ladda ner Parquet"},
+    "save_scenarios": {"en": "Save as scenario files (.zip)", "sv": "Spara som scenariofiler (.zip)"},
+    "compare_done": {
+        "en": "{variants} variants x {reps} replicates x {steps} steps in {secs:.1f} s",
+        "sv": "{variants} varianter x {reps} replikat x {steps} steg på {secs:.1f} s",
+    },
+    "mean": {"en": "mean", "sv": "medel"},
+    "difference": {"en": "difference", "sv": "skillnad"},
+    "band": {"en": "10-90 %", "sv": "10-90 %"},
+    "bad_number": {
+        "en": "{field}: {value!r} is not a whole number between {lo} and {hi}.",
+        "sv": "{field}: {value!r} är inte ett heltal mellan {lo} och {hi}.",
+    },
+}
+
+PRESET_LABELS: dict[str, dict[str, str]] = {
+    "teaching": {"en": "Teaching: 12 towns (fast)", "sv": "Undervisning: 12 orter (snabb)"},
+    "district": {"en": "District: one suburb, 60 actors", "sv": "Stadsdel: en förort, 60 aktörer"},
+    "sweden-youth-employment@light": {
+        "en": "Sweden, light: 290 municipalities, 1 in 10 young people",
+        "sv": "Sverige, lätt: 290 kommuner, 1 av 10 unga",
+    },
+    "sweden-youth-employment": {
+        "en": "Sweden, full: 290 municipalities, 1.1 million young people (slow)",
+        "sv": "Sverige, full: 290 kommuner, 1,1 miljoner unga (långsam)",
+    },
+}
+
+LEVER_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
+    # key: {lang: (label, one-line explanation)}
+    "involvement": {
+        "en": ("Involvement of affected people", "How much the people concerned help understand the need: better fit."),
+        "sv": ("Berördas delaktighet", "Hur mycket de berörda hjälper till att förstå behovet: bättre passform."),
+    },
+    "vision_clarity": {
+        "en": ("Vision clarity", "How clear the shared vision is from the start: keeps the core from drifting."),
+        "sv": ("Visionens tydlighet", "Hur tydlig den gemensamma visionen är från start: kärnan glider mindre."),
+    },
+    "brokering": {
+        "en": ("Brokering", "Monthly chance a mobilising organisation gains a tie to another sector."),
+        "sv": ("Mäkling", "Chans per månad att en mobiliserande organisation får en kontakt i en annan sektor."),
+    },
+    "project_length": {
+        "en": ("Project length (months)", "Shortest and longest time-limited project grant."),
+        "sv": ("Projekttid (månader)", "Kortaste och längsta tidsbegränsade projektmedel."),
+    },
+    "institutionalisation_support": {
+        "en": ("Institutionalisation support", "Support to make pilots ordinary operations when project money ends."),
+        "sv": ("Stöd till implementering", "Stöd att göra piloter ordinarie när projektmedlen tar slut."),
+    },
+    "guardrails": {
+        "en": ("Guardrails", "Training, manuals, licensing: keep the core intact but slow own-initiative spread."),
+        "sv": ("Skyddsräcken", "Utbildning, manualer, licens: håller kärnan intakt men bromsar egen spridning."),
+    },
+    "adaptation_rate": {
+        "en": ("Adaptation rate", "How fast sites adapt the solution to local needs (too fast erodes the core)."),
+        "sv": ("Anpassningstakt", "Hur snabbt verksamheter anpassar lösningen lokalt (för snabbt urholkar kärnan)."),
+    },
+    "measurement_effort": {
+        "en": ("Measurement effort", "Share of realised value that is measured and made visible (costs money)."),
+        "sv": ("Mätinsats", "Andel av skapat värde som mäts och synliggörs (kostar pengar)."),
+    },
+    "scaling_up_threshold": {
+        "en": ("Scaling-up threshold", "Share of places reached that makes a mandate holder make it policy."),
+        "sv": ("Tröskel för skalning uppåt", "Andel nådda platser som får en mandatbärare att göra det till policy."),
+    },
+}
+
+
+def tr(key: str, lang: Lang, **fmt: object) -> str:
+    """The text ``key`` in ``lang`` (English if missing), formatted with ``fmt``."""
+    entry = TEXTS.get(key)
+    text = key if entry is None else entry.get(lang, entry["en"])
+    return text.format(**fmt) if fmt else text
+
+
+def element_name(element: str, lang: Lang) -> str:
+    """The name of one of the six elements (Swedish names in the Swedish view)."""
+    return (ELEMENT_NAMES_SV if lang == "sv" else ELEMENT_NAMES_EN)[element]
+
+
+def element_names(lang: Lang) -> list[str]:
+    """The six element names, in :data:`sim.scenario.ELEMENTS` order."""
+    return [element_name(e, lang) for e in ELEMENTS]
+
+
+def preset_label(key: str, lang: Lang) -> str:
+    """The picker label of a preset key (``name`` or ``name@light``)."""
+    entry = PRESET_LABELS.get(key)
+    return entry[lang] if entry else key
+
+
+def lever_text(key: str, lang: Lang) -> tuple[str, str]:
+    """``(label, one-line explanation)`` of a lever."""
+    return LEVER_TEXTS[key][lang]

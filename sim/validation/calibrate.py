@@ -1,0 +1,437 @@
+"""Fit the organisation adoption rule to an observed diffusion on its observed network.
+
+Data: the two network diffusion studies in ``data/`` (Valente 1995, via netdiffuseR;
+see ``data/README.md``): tetracycline among 125 doctors in 4 Illinois towns
+(``medInnovations``, monthly) and hybrid corn among 692 farmers in 11 Brazilian
+villages (``brfarmers``, yearly).
+
+**Network.** Three candidate networks (:data:`NETWORKS`), each a fixed adjacency:
+
+* ``nominations``: the survey nominations ``ego -> alter``, all questions pooled,
+  duplicates merged, kept *directed*: an ego is exposed to the people it named as
+  advisers, discussion partners or friends (the people it listens to), so its
+  exposure ``x_i`` is the share of its nominees who have adopted - the standard
+  exposure of network diffusion studies. Someone who named nobody has ``x = 0``;
+* ``symmetric``: the same ties in both directions (influence either way);
+* ``community``: everyone in the same town or village (the model's mixing within a place).
+
+All have two free parameters, so they are compared by the log-likelihood on the
+*training* communities, and the best one is used for the held-out check. The
+adjacency goes into an :class:`sim.world.networks.OrgNetwork`, and the hazard is
+computed by the model's own :func:`sim.elements.spread.adoption_hazard` (with every
+other term switched off), so the fitted rule is exactly the model's rule::
+
+    P(adopt in period t | not yet) = min(p + q * x_i(t-1), 1)     (Bass on a network, phi = 0)
+
+with ``p`` and ``q`` per time unit of the study (month or year).
+
+**Fit.** Maximum likelihood of the discrete-time hazard model: every person at risk
+in every observed period contributes ``log h`` if they adopted then and
+``log(1 - h)`` otherwise; non-adopters are censored at the end. Exposures are
+computed from the observed adoption times. Uncertainty: standard errors from the
+observed information (numerical Hessian of the log-likelihood), and 95 % Wald
+intervals (truncated at 0).
+
+**Check.** One community per study is held out (by default the last one in the
+file, chosen before looking at the fit); ``p, q`` are fitted on the others, and the
+adoption rule is simulated forward on the held-out community's network from
+nobody adopted, drawing ``(p, q)`` from their estimated sampling distribution in each
+simulation. The report counts the time points at which the observed cumulative
+share lies inside the 90 % prediction band.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import minimize
+
+from sim.agents import NOT_ADOPTED, RUNNING
+from sim.elements.spread import adoption_hazard
+from sim.rates import per_step
+from sim.scenario import Scenario
+from sim.world.networks import OrgNetwork
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+NETWORKS: tuple[str, ...] = ("nominations", "symmetric", "community")
+"""Candidate exposure networks of a study (see the module docstring)."""
+
+STUDIES: dict[str, dict[str, str]] = {
+    "medInnovations": {"unit": "month", "what": "tetracycline among 125 doctors, 4 Illinois towns (1 = Nov 1953)"},
+    "brfarmers": {"unit": "year", "what": "hybrid corn among 692 farmers, 11 Brazilian villages (19xx)"},
+}
+"""The diffusion studies that can be fitted, with their time unit."""
+
+
+@dataclass
+class Study:
+    """An observed diffusion: who, in which community, adopted when, and who named whom."""
+
+    name: str
+    network_kind: str
+    community: np.ndarray  # community id of each person
+    toa: np.ndarray  # time of adoption (inf for non-adopters)
+    times: np.ndarray  # observed periods, first..last
+    network: OrgNetwork  # directed nominations ego -> alter
+
+    @property
+    def n(self) -> int:
+        """Number of people."""
+        return len(self.toa)
+
+    @property
+    def communities(self) -> list[int]:
+        """Community ids in file order."""
+        return list(pd.unique(self.community))
+
+    def observed_curve(self, members: np.ndarray | None = None) -> np.ndarray:
+        """Cumulative share adopted at the end of each observed period (of ``members``, default all)."""
+        toa = self.toa if members is None else self.toa[members]
+        return np.array([(toa <= t).mean() for t in self.times])
+
+
+def load_study(name: str, network: str = "nominations", data_dir: Path = DATA_DIR) -> Study:
+    """Load ``<name>_nodes.csv`` and ``<name>_edges.csv`` (see ``data/README.md``), network of kind ``network``."""
+    if name not in STUDIES:
+        raise ValueError(f"unknown study {name!r}; choose one of {sorted(STUDIES)}")
+    if network not in NETWORKS:
+        raise ValueError(f"unknown network {network!r}; choose one of {list(NETWORKS)}")
+    nodes = pd.read_csv(data_dir / f"{name}_nodes.csv").sort_values("node")
+    edges = pd.read_csv(data_dir / f"{name}_edges.csv")
+    n = len(nodes)
+    toa = np.where(nodes["adopted"].to_numpy() == 1, nodes["toa"].to_numpy(dtype=float), np.inf)
+    adopted_times = toa[np.isfinite(toa)]
+    last = int(nodes["toa"].max()) - 1 if (nodes["adopted"] == 0).any() else int(adopted_times.max())
+    times = np.arange(int(adopted_times.min()), last + 1)
+    community = nodes["community"].to_numpy()
+    adj = sp.csr_matrix(
+        (np.ones(len(edges)), (edges["ego"].to_numpy(), edges["alter"].to_numpy())), shape=(n, n)
+    )
+    if network == "symmetric":
+        adj = (adj + adj.T).tocsr()
+    elif network == "community":
+        adj = sp.csr_matrix((community[:, None] == community[None, :]).astype(np.float64))
+    return Study(name, network, community, toa, times, OrgNetwork(n, adj))
+
+
+# --------------------------------------------------------------------------- the model's rule on a study
+
+
+def _rule_scenario(p: float, q: float) -> Scenario:
+    """A scenario whose adoption hazard is exactly ``p + q x`` (thresholds 0, every other term off)."""
+    return Scenario.model_validate(
+        {
+            "organisations": {"p": p, "q": q, "influence": "proportional", "visibility_pull": 0.0},
+            "levers": {"guardrail_spread_cost": 0.0},
+            "process": {"spread_push": 0.0},
+        }
+    )
+
+
+@dataclass
+class _Orgs:
+    status: np.ndarray
+    p: np.ndarray
+    phi: np.ndarray
+    place: np.ndarray
+    element: np.ndarray
+
+    @property
+    def running(self) -> np.ndarray:
+        return self.status == RUNNING
+
+
+@dataclass
+class _Places:
+    openness: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    openness_initial: np.ndarray = field(default_factory=lambda: np.zeros(1))
+
+
+@dataclass
+class RuleState:
+    """The part of a model :func:`sim.elements.spread.adoption_hazard` reads, for a study network."""
+
+    params: Scenario
+    orgs: _Orgs
+    network: OrgNetwork
+    places: _Places = field(default_factory=_Places)
+    visibility_signal: float = 0.0
+
+    @classmethod
+    def for_study(cls, study: Study, p: float, q: float) -> RuleState:
+        """Nobody adopted yet; thresholds 0; one place."""
+        n = study.n
+        orgs = _Orgs(
+            status=np.full(n, NOT_ADOPTED, np.int8), p=np.full(n, p), phi=np.zeros(n),
+            place=np.zeros(n, np.int32), element=np.full(n, -1, np.int8),
+        )
+        return cls(_rule_scenario(p, q), orgs, study.network)
+
+    def set_pq(self, p: float, q: float) -> None:
+        """Change the rule's parameters."""
+        self.params = _rule_scenario(p, q)
+        self.orgs.p[:] = p
+
+    def step_probability(self) -> np.ndarray:
+        """Per-period adoption probability of everyone (the model's hazard at dt = 1 time unit)."""
+        return per_step(adoption_hazard(self), 1.0, "probability")  # type: ignore[arg-type]
+
+
+def exposures(study: Study) -> np.ndarray:
+    """``(periods, n)`` exposure of everyone at the start of each observed period (from observed adoptions)."""
+    out = np.empty((len(study.times), study.n))
+    for k, t in enumerate(study.times):
+        out[k] = study.network.share((study.toa < t).astype(np.float64))
+    return out
+
+
+def log_likelihood(study: Study, p: float, q: float, members: np.ndarray, x: np.ndarray | None = None) -> float:
+    """Log-likelihood of the observed adoption times of ``members`` under the rule ``min(p + q x, 1)``."""
+    x = exposures(study) if x is None else x
+    ll = 0.0
+    toa = study.toa[members]
+    for k, t in enumerate(study.times):
+        at_risk = toa >= t
+        h = np.clip(p + q * x[k, members][at_risk], 1e-12, 1 - 1e-12)
+        y = toa[at_risk] == t
+        ll += float(np.sum(np.where(y, np.log(h), np.log1p(-h))))
+    return ll
+
+
+@dataclass
+class FitResult:
+    """Fitted ``p, q`` (per time unit of the study) with their uncertainty."""
+
+    study: str
+    network: str
+    unit: str
+    p: float
+    q: float
+    cov: np.ndarray
+    loglik: float
+    n_people: int
+    n_events: int
+    train: list[int]
+    holdout: int | None
+
+    @property
+    def se(self) -> tuple[float, float]:
+        """Standard errors of ``p`` and ``q``."""
+        return float(math.sqrt(max(self.cov[0, 0], 0.0))), float(math.sqrt(max(self.cov[1, 1], 0.0)))
+
+    def interval(self, which: str, level_z: float = 1.96) -> tuple[float, float]:
+        """Wald interval of ``p`` or ``q`` (truncated at 0)."""
+        est, se = (self.p, self.se[0]) if which == "p" else (self.q, self.se[1])
+        return max(0.0, est - level_z * se), est + level_z * se
+
+    def draws(self, k: int, rng: np.random.Generator) -> np.ndarray:
+        """``k`` draws of ``(p, q)`` from the asymptotic normal, kept in [0, 1]."""
+        return np.clip(rng.multivariate_normal([self.p, self.q], self.cov, size=k, method="eigh"), 0.0, 1.0)
+
+
+def _hessian(f: Any, x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Central-difference Hessian of ``f`` at ``x`` with steps ``h``."""
+    d = len(x)
+    out = np.empty((d, d))
+    for i in range(d):
+        for j in range(d):
+            ei, ej = np.eye(d)[i] * h[i], np.eye(d)[j] * h[j]
+            out[i, j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h[i] * h[j])
+    return out
+
+
+def fit_adoption(study: Study | str, holdout: int | None = None) -> FitResult:
+    """Maximum-likelihood ``p, q`` of the model's adoption rule on ``study``, leaving out community ``holdout``."""
+    st = load_study(study) if isinstance(study, str) else study
+    members = np.flatnonzero(st.community != holdout) if holdout is not None else np.arange(st.n)
+    x = exposures(st)
+
+    def nll(theta: np.ndarray) -> float:
+        return -log_likelihood(st, float(theta[0]), float(theta[1]), members, x)
+
+    best = None
+    for p0, q0 in ((0.02, 0.1), (0.05, 0.3), (0.01, 0.6)):
+        res = minimize(nll, np.array([p0, q0]), method="L-BFGS-B", bounds=[(1e-6, 1.0), (0.0, 1.0)])
+        if best is None or res.fun < best.fun:
+            best = res
+    assert best is not None
+    theta = best.x
+    step = np.maximum(1e-4, 1e-3 * np.abs(theta))
+    hess = _hessian(nll, np.maximum(theta, step * 1.01), step)
+    try:
+        cov = np.linalg.inv(hess)
+        if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) < 0):
+            raise np.linalg.LinAlgError
+    except np.linalg.LinAlgError:
+        cov = np.diag([np.nan, np.nan])
+    events = int(np.isin(st.toa[members], st.times).sum())
+    train = [c for c in st.communities if c != holdout]
+    return FitResult(
+        st.name, st.network_kind, STUDIES[st.name]["unit"], float(theta[0]), float(theta[1]), cov, -float(best.fun),
+        len(members), events, train, holdout,
+    )
+
+
+def simulate_curves(study: Study, draws: np.ndarray, seed: int) -> np.ndarray:
+    """Simulate the rule forward over the study's periods, from nobody adopted, once per ``(p, q)`` draw.
+
+    Returns ``(len(draws), periods, n)`` booleans: adopted by the end of each period.
+    """
+    rng = np.random.default_rng(seed)
+    state = RuleState.for_study(study, float(draws[0, 0]), float(draws[0, 1]))
+    out = np.zeros((len(draws), len(study.times), study.n), dtype=bool)
+    for r, (p, q) in enumerate(draws):
+        state.set_pq(float(p), float(q))
+        state.orgs.status[:] = NOT_ADOPTED
+        for k in range(len(study.times)):
+            prob = state.step_probability()
+            new = (state.orgs.status == NOT_ADOPTED) & (rng.random(study.n) < prob)
+            state.orgs.status[new] = RUNNING
+            out[r, k] = state.orgs.status == RUNNING
+    return out
+
+
+@dataclass
+class Band:
+    """Observed cumulative share of a group of people against the model's prediction band."""
+
+    times: np.ndarray
+    observed: np.ndarray
+    lo: np.ndarray
+    median: np.ndarray
+    hi: np.ndarray
+    level: float
+
+    @property
+    def inside(self) -> int:
+        """Time points where the observed share lies in the band (inclusive)."""
+        return int(np.sum((self.observed >= self.lo - 1e-12) & (self.observed <= self.hi + 1e-12)))
+
+
+def prediction_band(
+    study: Study, fit: FitResult, members: np.ndarray, sims: int = 400, seed: int = 0, level: float = 0.9
+) -> Band:
+    """The ``level`` prediction band of the cumulative share adopted among ``members``.
+
+    Each simulation draws its own ``(p, q)`` from the fit's sampling distribution, so the
+    band includes parameter uncertainty as well as chance.
+    """
+    rng = np.random.default_rng(seed)
+    draws = fit.draws(sims, rng) if np.all(np.isfinite(fit.cov)) else np.tile([fit.p, fit.q], (sims, 1))
+    adopted = simulate_curves(study, draws, seed + 1)
+    share = adopted[:, :, members].mean(axis=2)
+    a = (1.0 - level) / 2.0
+    lo, med, hi = np.quantile(share, [a, 0.5, 1.0 - a], axis=0)
+    return Band(study.times, study.observed_curve(members), lo, med, hi, level)
+
+
+@dataclass
+class StudyCalibration:
+    """Everything reported for one study: the full fit, its band, the hold-out fit and its band."""
+
+    study: str
+    fit: FitResult
+    band: Band
+    holdout: int
+    holdout_fit: FitResult
+    holdout_band: Band
+    network_loglik: dict[str, float] = field(default_factory=dict)
+    images: list[str] = field(default_factory=list)
+
+    @property
+    def holdout_ok(self) -> bool:
+        """Whether most (more than half) of the held-out time points lie inside the band."""
+        return self.holdout_band.inside > len(self.holdout_band.times) / 2
+
+
+def calibrate_study(
+    name: str, holdout: int | None = None, sims: int = 400, seed: int = 0, img_dir: Path | None = None
+) -> StudyCalibration:
+    """Fit ``name`` on all communities and with ``holdout`` (default: the last community) left out.
+
+    The exposure network is the one of :data:`NETWORKS` with the highest log-likelihood
+    on the training communities (the held-out one plays no part in the choice).
+    """
+    studies = {kind: load_study(name, kind) for kind in NETWORKS}
+    first = studies[NETWORKS[0]]
+    hold = first.communities[-1] if holdout is None else holdout
+    if hold not in first.communities:
+        raise ValueError(f"{name}: no community {hold!r}; communities are {first.communities}")
+    hfits = {kind: fit_adoption(st, holdout=hold) for kind, st in studies.items()}
+    kind = max(hfits, key=lambda k: hfits[k].loglik)
+    st = studies[kind]
+    hfit = hfits[kind]
+    fit = fit_adoption(st)
+    band = prediction_band(st, fit, np.arange(st.n), sims, seed)
+    hband = prediction_band(st, hfit, np.flatnonzero(st.community == hold), sims, seed + 7)
+    res = StudyCalibration(name, fit, band, hold, hfit, hband, {k: f.loglik for k, f in hfits.items()})
+    if img_dir is not None:
+        res.images = _plot(res, img_dir)
+    return res
+
+
+def _plot(res: StudyCalibration, img_dir: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    img_dir.mkdir(parents=True, exist_ok=True)
+    unit = res.fit.unit
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, band, fit, title in (
+        (axes[0], res.band, res.fit, "all communities"),
+        (axes[1], res.holdout_band, res.holdout_fit, f"held-out community {res.holdout} (fit on the others)"),
+    ):
+        ax.fill_between(band.times, band.lo, band.hi, alpha=0.3, label=f"model {band.level:.0%} prediction band")
+        ax.plot(band.times, band.median, lw=1, label="model median")
+        ax.plot(band.times, band.observed, "ko-", ms=3, lw=1, label="observed")
+        head = f"{res.study} ({fit.network} network): {title}"
+        ax.set(xlabel=unit, ylabel="cumulative share adopted", ylim=(0, 1),
+               title=f"{head}\np={fit.p:.3f}, q={fit.q:.3f}; inside {band.inside}/{len(band.times)}")
+        ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    name = f"calibration_{res.study}.png"
+    fig.savefig(img_dir / name, dpi=110)
+    plt.close(fig)
+    return [name]
+
+
+def calibration_markdown(results: list[StudyCalibration], img_prefix: str = "") -> str:
+    """A Markdown section: fitted parameters with uncertainty, plots and the held-out check."""
+    lines = [
+        "| study | network | fitted on | p (95 % CI) | q (95 % CI) | per | log-lik | people | adoptions |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for fit in (r.fit, r.holdout_fit):
+            on = "all communities" if fit.holdout is None else f"all but {fit.holdout}"
+            pl, ph = fit.interval("p")
+            ql, qh = fit.interval("q")
+            lines.append(
+                f"| {r.study} | {fit.network} | {on} | {fit.p:.4f} ({pl:.4f}-{ph:.4f}) | "
+                f"{fit.q:.3f} ({ql:.3f}-{qh:.3f}) | {fit.unit} | {fit.loglik:.1f} | {fit.n_people} | {fit.n_events} |"
+            )
+    lines.append("")
+    for r in results:
+        hb = r.holdout_band
+        ll = ", ".join(f"{k} {v:.1f}" for k, v in r.network_loglik.items())
+        lines.append(f"**{r.study}**: training log-likelihood by exposure network: {ll}; used: {r.fit.network}.")
+        lines.append("")
+        lines.append(
+            f"**{r.study}**, held-out community {r.holdout}: the observed curve lies inside the model's "
+            f"{hb.level:.0%} prediction band at **{hb.inside} of {len(hb.times)}** time points "
+            f"({'most' if r.holdout_ok else 'not most'} of them). Whole study with the full fit: "
+            f"{r.band.inside} of {len(r.band.times)}."
+        )
+        lines.append("")
+        for img in r.images:
+            lines.append(f"![{r.study}]({img_prefix}{img})")
+            lines.append("")
+    return "\n".join(lines)

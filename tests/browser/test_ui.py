@@ -1,0 +1,244 @@
+"""`sim ui` in a real browser (Debian's Chromium via Playwright), offline.
+
+One `sim ui` server serves the whole module: every test opens its own page, and
+Solara gives each page its own session (its own model), so the tests do not share
+state. The `page` fixture fails a test on any request leaving 127.0.0.1, any page
+error and any console error. Each test saves a screenshot into docs/img/ui/.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import time
+import zipfile
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT = 60_000  # ms; the first page of a fresh server imports the model and builds it
+
+
+@pytest.fixture(scope="module")
+def ui(module_server, offline_env):
+    """`sim ui --port N` (default host), started the way a user starts it."""
+    return module_server([sys.executable, "-m", "sim", "ui", "--port", "{port}"], env=offline_env)
+
+
+def open_app(page, ui, tall: bool = True):
+    """Load the app and wait until the live model is drawn."""
+    if tall:  # one screenshot shows the whole live view
+        page.set_viewport_size({"width": 1400, "height": 1750})
+    page.goto(ui.url + "/", timeout=TIMEOUT)
+    page.wait_for_selector(".sim-step-counter", timeout=TIMEOUT)
+    page.wait_for_selector(".sim-card-adoption .sim-chart[data-points]", timeout=TIMEOUT)
+    return page
+
+
+def counter(page) -> int:
+    return int(re.search(r"(\d+)", page.locator(".sim-step-counter").inner_text()).group(1))
+
+
+def wait_counter(page, predicate, timeout: float = 30.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        n = counter(page)
+        if predicate(n):
+            return n
+        time.sleep(0.05)
+    raise AssertionError(f"step counter stuck at {counter(page)}")
+
+
+def english(page) -> None:
+    page.locator(".sim-lang").get_by_text("English").click()
+    page.wait_for_selector(".sim-step-counter:has-text('Step')", timeout=10_000)
+
+
+def pick_preset(page, label: str) -> None:
+    page.locator(".sim-preset").click()
+    page.locator(".menuable__content__active .v-list-item", has_text=label).first.click()
+    page.wait_for_selector(f".sim-status-seed:has-text('{label}')", timeout=TIMEOUT)
+
+
+def test_page_loads_offline_with_nothing_leaving_the_machine(page, page_log, ui, screenshot):
+    open_app(page, ui)
+    assert counter(page) == 0
+    assert page.locator(".sim-place").count() == 12  # teaching: 12 towns on the map
+    assert page.locator(".sim-lever").count() == 9  # one control per lever, each explained
+    assert page_log.urls, "no request recorded"
+    assert all(u.startswith(ui.url) or u.startswith(("data:", "blob:")) for u in page_log.urls), page_log.urls
+    assert "Traceback" not in page.locator("body").inner_text()
+    screenshot("live-start-sv")
+
+
+PRESETS = [  # (label in English, places on the map)
+    ("Teaching", 12),
+    ("District", 1),
+    ("Sweden, light", 290),
+    ("Sweden, full", 290),
+]
+
+
+def test_each_preset_builds_and_draws(page, ui, screenshot):
+    open_app(page, ui)
+    english(page)
+    for label, n_places in PRESETS:
+        pick_preset(page, label)
+        page.wait_for_function(
+            f"document.querySelectorAll('.sim-place').length === {n_places}", timeout=TIMEOUT
+        )
+        assert counter(page) == 0
+        page.locator(".sim-step").click()
+        wait_counter(page, lambda n: n == 1)
+        if label == "District":
+            screenshot("live-district-en")
+    pick_preset(page, "Sweden, light")
+    page.locator(".sim-step").click()
+    wait_counter(page, lambda n: n == 1)
+    screenshot("live-sweden-light-en")
+
+
+def test_step_moves_counter_and_plots(page, ui, screenshot):
+    open_app(page, ui)
+    chart = page.locator(".sim-card-adoption .sim-chart")
+    before_points = int(chart.get_attribute("data-points"))
+    before_path = page.locator(".sim-card-value-social .sim-lines path").first.get_attribute("d")
+    for _ in range(3):
+        page.locator(".sim-step").click()
+    wait_counter(page, lambda n: n == 3)
+    page.wait_for_function(
+        "document.querySelector('.sim-card-adoption .sim-chart').dataset.points === '"
+        + str(before_points + 3) + "'",
+        timeout=10_000,
+    )
+    after_path = page.locator(".sim-card-value-social .sim-lines path").first.get_attribute("d")
+    assert after_path != before_path  # the existing line got new points
+    page.locator(".sim-card-elements svg").hover()  # the hover box lists the six elements
+    assert page.locator(".sim-card-elements .sim-chart-tip").is_visible()
+    page.locator(".sim-place").first.hover()  # a place names itself and shows its figures
+    tip = page.locator(".sim-map-tip")
+    assert tip.is_visible() and "Place" in tip.inner_text()
+    screenshot("live-after-steps-sv")
+
+
+def test_slider_rebuilds_model_with_new_value(page, ui, screenshot):
+    open_app(page, ui)
+    english(page)
+    page.locator(".sim-step").click()
+    wait_counter(page, lambda n: n == 1)
+    thumb = page.locator(".sim-lever-guardrails .v-slider__thumb-container")
+    thumb.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector(".sim-lever-guardrails .sim-lever-label:has-text('Guardrails: 0.5')", timeout=10_000)
+    page.wait_for_selector(".sim-changed:has-text('guardrails = 0.5')", timeout=10_000)
+    wait_counter(page, lambda n: n == 0, timeout=10)  # a new model, from step 0
+    screenshot("live-lever-changed-en")
+
+
+def test_play_measures_steps_per_second(page, ui, screenshot, record_property):
+    open_app(page, ui)
+    english(page)
+    page.locator(".sim-speed").get_by_text("max").click()
+    t0 = time.monotonic()
+    page.locator(".sim-play").click()
+    end = wait_counter(page, lambda n: n >= 120, timeout=60)
+    teaching_rate = end / (time.monotonic() - t0)  # includes the click and the last redraw: a lower bound
+    record_property("teaching_steps_per_second", round(teaching_rate, 1))
+    print(f"\nteaching: {teaching_rate:.1f} steps/s (browser-observed, 120 steps)")
+    screenshot("live-played-en")
+    # Requirement: >= 10 steps/s for the teaching preset. Measured 60-80 on a 2-core machine;
+    # 10 is the requirement itself, far enough below that a loaded CI machine still passes.
+    assert teaching_rate >= 10.0
+
+    # Sweden (light): the page keeps answering while it plays: pause takes effect at once
+    pick_preset(page, "Sweden, light")
+    page.locator(".sim-play").click()
+    time.sleep(3.0)
+    n_play = counter(page)
+    page.locator(".sim-play").click()  # pause
+    page.wait_for_selector(".sim-play:has-text('Play')", timeout=5_000)
+    n_paused = counter(page)
+    time.sleep(1.0)
+    assert counter(page) == n_paused, "still stepping after pause"
+    sweden_rate = n_play / 3.0
+    record_property("sweden_light_steps_per_second", round(sweden_rate, 1))
+    print(f"sweden light: {sweden_rate:.1f} steps/s while playing")
+    assert n_play >= 3
+
+
+def test_bad_seed_shows_a_message_and_good_seed_is_used(page, ui, screenshot):
+    open_app(page, ui)
+    english(page)
+    seed_input = page.locator(".sim-seed input")
+    seed_input.fill("abc")
+    seed_input.press("Enter")
+    page.wait_for_selector(".sim-seed-error:has-text('not a whole number')", timeout=10_000)
+    assert "Traceback" not in page.locator("body").inner_text()
+    screenshot("live-bad-seed-en")
+    seed_input.fill("123")
+    seed_input.press("Enter")
+    page.wait_for_selector(".sim-status-seed:has-text('Seed 123')", timeout=10_000)
+    assert page.locator(".sim-seed-error").count() == 0
+
+
+def test_language_switch_uses_swedish_element_names(page, ui, screenshot):
+    open_app(page, ui)
+    flows = page.locator(".sim-card-flows")
+    assert "Förstå samhällsutmaning" in flows.inner_text()
+    assert "Steg" in page.locator(".sim-step-counter").inner_text()
+    english(page)
+    page.wait_for_selector(".sim-card-flows:has-text('Understand the societal challenge')", timeout=10_000)
+    assert "Förstå samhällsutmaning" not in flows.inner_text()
+    screenshot("live-start-en")
+    page.locator(".sim-lang").get_by_text("Svenska").click()
+    page.wait_for_selector(".sim-card-flows:has-text('Skapa värde')", timeout=10_000)
+
+
+def test_one_model_per_browser_session(page, ui):
+    open_app(page, ui, tall=False)
+    other = page.context.new_page()
+    open_app(other, ui, tall=False)
+    for _ in range(2):
+        page.locator(".sim-step").click()
+    wait_counter(page, lambda n: n == 2)
+    time.sleep(0.5)
+    assert counter(other) == 0  # the other tab's model did not move
+    other.close()
+
+
+def test_compare_runs_downloads_and_saves_scenarios(page, ui, screenshot, tmp_path):
+    from sim.scenario import load_scenario
+
+    open_app(page, ui)
+    english(page)
+    page.locator(".sim-tab-compare").click()
+    page.wait_for_selector(".sim-run-compare", timeout=10_000)
+    page.locator(".sim-run-compare").click()
+    page.wait_for_selector(".sim-compare-done", timeout=120_000)
+    assert "2 variants x 5 replicates x 60 steps" in page.locator(".sim-compare-done").inner_text()
+    assert page.locator(".sim-compare-levels .sim-bands path").count() == 2  # a band per variant
+    assert page.locator(".sim-compare-diffs .sim-bands path").count() == 1  # B - A, paired by seed
+    screenshot("compare-en")
+
+    with page.expect_download() as dl:
+        page.locator(".sim-downloads").get_by_text("Download CSV").click()
+    csv = pd.read_csv(dl.value.path())
+    assert set(csv["variant"]) == {"A", "B"}
+    assert csv.groupby("variant")["seed"].apply(lambda s: sorted(set(s))).map(tuple).nunique() == 1  # same seeds
+    with page.expect_download() as dl:
+        page.locator(".sim-downloads").get_by_text("Download Parquet").click()
+    assert len(pd.read_parquet(dl.value.path())) == len(csv)
+    with page.expect_download() as dl:
+        page.locator(".sim-downloads").get_by_text("Save as scenario files").click()
+    with zipfile.ZipFile(io.BytesIO(open(dl.value.path(), "rb").read())) as z:
+        names = z.namelist()
+        assert {"a.toml", "b.toml", "comparison.json"} <= set(names)
+        for name in ("a.toml", "b.toml"):
+            (tmp_path / name).write_bytes(z.read(name))
+    b = load_scenario(str(tmp_path / "b.toml"))
+    assert b.levers.guardrails == pytest.approx(0.8)
+    assert load_scenario(str(tmp_path / "a.toml")).levers.guardrails == pytest.approx(0.4)

@@ -52,7 +52,7 @@ def run_cmd(
     scenario: Annotated[str | None, typer.Argument(help="Scenario file or preset name (default: the Sweden preset).")] = None,
     steps: Annotated[int | None, typer.Option("--steps", help="Steps to run (default: the scenario's run.steps).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Root random seed (default: the scenario's run.seed).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for model/organisations/places Parquet and manifest.json.")] = Path("out"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for the Parquet tables and manifest.json.")] = Path("out"),
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: dotted.key=value (repeatable).")] = None,
     places_series: Annotated[bool, typer.Option("--places-series", help="Also write a per-step, per-place table.")] = False,
 ) -> None:

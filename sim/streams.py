@@ -31,7 +31,7 @@ class Streams:
     def __init__(self, seed: int | np.random.SeedSequence) -> None:
         ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed))
         self.seed_sequence = ss
-        self._gens = {name: np.random.default_rng(child) for name, child in zip(PURPOSES, ss.spawn(len(PURPOSES)))}
+        self._gens = {name: np.random.default_rng(child) for name, child in zip(PURPOSES, ss.spawn(len(PURPOSES)), strict=True)}
 
     def __getitem__(self, purpose: str) -> np.random.Generator:
         return self._gens[purpose]

@@ -23,8 +23,8 @@ def test_run_writes_tables_and_is_reproducible(tmp_path: Path) -> None:
     args = ["run", str(ROOT / "scenarios" / "teaching.toml"), "--steps", "12", "--seed", "3"]
     a = sim(*args, "--out", "a", cwd=tmp_path)
     assert a.returncode == 0, a.stderr
-    b = sim(*args, "--out", "b", cwd=tmp_path)
-    c = sim(*args[:-1], "4", "--out", "c", cwd=tmp_path)
+    assert sim(*args, "--out", "b", cwd=tmp_path).returncode == 0
+    assert sim(*args[:-1], "4", "--out", "c", cwd=tmp_path).returncode == 0
     for d in ("a", "b", "c"):
         for f in ("model.parquet", "organisations.parquet", "places.parquet", "manifest.json"):
             assert (tmp_path / d / f).exists(), (d, f)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from sim.scenario import (
-    ScenarioError,
     Scenario,
+    ScenarioError,
     apply_overrides,
     dump_toml,
     list_presets,

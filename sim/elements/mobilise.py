@@ -81,7 +81,7 @@ def mobilise(model: SocialInnovationModel) -> None:
         local = u_local[brokered] < SAME_PLACE_BROKERING
         # candidates: organisations of another sector; in the same place if local
         targets = np.empty(len(brokered), dtype=np.int64)
-        for j, (i, loc, r) in enumerate(zip(brokered, local, u_target[brokered])):
+        for j, (i, loc, r) in enumerate(zip(brokered, local, u_target[brokered], strict=True)):
             cand = model.org_ids_by_place[o.place[i]] if loc else model.all_org_ids
             cand = cand[o.sector[cand] != o.sector[i]]
             targets[j] = cand[int(r * len(cand))] if len(cand) else i

@@ -89,3 +89,12 @@ def test_population_network_shape_and_locality() -> None:
     # within-place ties: 0.9 + 0.1 * (chance a random member is in the same place)
     expected = 0.9 + 0.1 * float(np.sum((sizes / n) ** 2))
     assert same == pytest.approx(expected, abs=4 * np.sqrt(expected * (1 - expected) / (n * 8)))
+
+
+def test_members_without_ties_hear_only_outreach() -> None:
+    from sim.api import run
+
+    from .conftest import small_scenario
+
+    r = run(small_scenario({"population.degree": 0}), seed=1, steps=6)
+    assert r.model["people_aware"].iloc[-1] > 0

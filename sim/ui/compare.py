@@ -9,6 +9,7 @@ save as scenario files that ``sim run`` reads.
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +55,15 @@ def unique_name(name: str, taken: list[str]) -> str:
     while out in taken:
         out, k = f"{name} {k}", k + 1
     return out
+
+
+def html_table(heads: list[str], rows: list[list[str]]) -> str:
+    """A small HTML table (every cell escaped)."""
+    th = "".join(f"<th style='text-align:left;padding:2px 10px'>{html.escape(h)}</th>" for h in heads)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='padding:2px 10px'>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table style='border-collapse:collapse;font-size:14px'><tr>{th}</tr>{body}</table>"
 
 
 @solara.component
@@ -152,7 +162,7 @@ def CompareView(live_settings: logic.Settings, lang: Lang) -> None:
     task = solara.use_thread(work, dependencies=[run_id.value], intrusive_cancel=False)
     busy = task.state in (solara.ResultState.STARTING, solara.ResultState.RUNNING, solara.ResultState.WAITING)
 
-    solara.Markdown(tr("compare_intro", lang), style={"font-size": "15px"})
+    solara.Text(tr("compare_intro", lang), style={"font-size": "15px", "display": "block", "margin": "4px 0 8px 0"})
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, classes=["sim-compare-setup"]):
         labels = {preset_label(k, lang): k for k in logic.preset_keys()}
         solara.Select(
@@ -219,21 +229,19 @@ def CompareResults(res: CompareResult, metric: solara.Reactive[str], lang: Lang)
             )
             solara.Text(tr("band_note", lang), style={"font-size": "12px", "color": "#555"})
     summary = logic.final_summary(res.frame, baseline, [m, *[k for k in logic.COMPARE_METRICS if k != m][:3]])
-    head = (
-        f"| {tr('metric', lang)} | {tr('variant', lang)} | {tr('mean', lang)} | "
-        f"{tr('difference', lang)} | {tr('band', lang)} |\n|---|---|---:|---:|---|\n"
-    )
-    body = "".join(
-        f"| {logic.metric_label(r.figure, lang)} | {r.variant} | {r.mean:,.3g} | "
-        + ("" if r.variant == baseline else f"{r.diff_mean:+,.3g}")
-        + " | "
-        + ("" if r.variant == baseline else f"{r.diff_lo:+,.3g} .. {r.diff_hi:+,.3g}")
-        + " |\n"
+    cells = [
+        [
+            logic.metric_label(r.figure, lang), r.variant, f"{r.mean:,.3g}",
+            "" if r.variant == baseline else f"{r.diff_mean:+,.3g}",
+            "" if r.variant == baseline else f"{r.diff_lo:+,.3g} .. {r.diff_hi:+,.3g}",
+        ]
         for r in summary.itertuples(index=False)
-    )
+    ]
+    heads = [tr("metric", lang), tr("variant", lang), tr("mean", lang), tr("difference", lang), tr("band", lang)]
     with solara.Card(f"{tr('final_table', lang)} ({tr('month', lang)} {res.frame['month'].max():g})",
                      classes=["sim-compare-table"]):
-        solara.Markdown(head + body)
+        # plain HTML: solara.Markdown would fetch mermaid from a CDN
+        solara.HTML(tag="div", unsafe_innerHTML=html_table(heads, cells))
     stem = f"compare-{logic.safe_filename(res.variants[0].preset)}"
     with solara.Row(classes=["sim-downloads"]):
         solara.FileDownload(

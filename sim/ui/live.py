@@ -2,9 +2,8 @@
 """The live view: preset, seed, levers, play/step/reset, and the model's pictures as it runs.
 
 State lives in the session's :func:`sim.ui.app.Page` and is passed down as
-``solara.Reactive`` objects; only the chart components read ``tick`` (the step
-that was last drawn), so a new step re-renders the charts and the status line,
-not the controls.
+``solara.Reactive`` objects; only :func:`LiveView` reads ``tick`` (bumped on every
+redraw), so a new step re-renders the status line and the charts, not the controls.
 """
 
 from __future__ import annotations
@@ -192,7 +191,7 @@ def Player(
 
     def draw() -> None:
         if model is not None:
-            tick.set(model.steps_done)
+            tick.set(tick.peek() + 1)
 
     def loop(cancel: threading.Event) -> None:
         if not playing.value or model is None:
@@ -212,7 +211,7 @@ def Player(
             model.step()
         except Exception as err:  # noqa: BLE001 - shown to the user instead of a traceback
             error.set(f"{type(err).__name__}: {err}")
-        tick.set(model.steps_done)
+        tick.set(tick.peek() + 1)
 
     at_end = model is None or model.steps_done >= model.params.run.steps
     with solara.Row(classes=["sim-controls"], style={"flex-wrap": "wrap"}):
@@ -235,7 +234,7 @@ def Player(
 
 @solara.component
 def StatusLine(
-    built: Built, settings: logic.Settings, step: int, stats: PlayStats, playing: bool, lang: Lang,
+    built: Built, settings: logic.Settings, draw: int, stats: PlayStats, playing: bool, lang: Lang,
 ) -> None:
     """Step counter, month, scenario, seed and measured speed: large enough for a projector."""
     model = built.model
@@ -273,7 +272,7 @@ def StatusLine(
 
 
 @solara.component
-def ElementsPanel(model: SocialInnovationModel, step: int, lang: Lang) -> None:
+def ElementsPanel(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
     """Stacked area of organisations per element, and the flow view of moves between elements."""
     rows = model.collector.rows
     x = logic.months(rows)
@@ -293,7 +292,7 @@ def ElementsPanel(model: SocialInnovationModel, step: int, lang: Lang) -> None:
 
 
 @solara.component
-def MapPanel(model: SocialInnovationModel, step: int, lang: Lang) -> None:
+def MapPanel(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
     """The places coloured by state, fidelity or fit; hover names a place and shows its figures."""
     by = solara.use_reactive("state")
     layout = solara.use_memo(lambda: json.dumps(logic.map_layout(model)), [model])
@@ -315,7 +314,7 @@ def MapPanel(model: SocialInnovationModel, step: int, lang: Lang) -> None:
 
 
 @solara.component
-def OutcomePanels(model: SocialInnovationModel, step: int, lang: Lang) -> None:
+def OutcomePanels(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
     """Adoption curves (organisations, places, people) and core fidelity against local fit."""
     rows = model.collector.rows
     x = logic.months(rows)
@@ -345,7 +344,7 @@ def OutcomePanels(model: SocialInnovationModel, step: int, lang: Lang) -> None:
 
 
 @solara.component
-def ValuePanels(model: SocialInnovationModel, step: int, lang: Lang) -> None:
+def ValuePanels(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
     """The value accounts: social realised and visible; economic avoided cost, cost and net."""
     rows = model.collector.rows
     x = logic.months(rows)
@@ -375,21 +374,22 @@ def LiveView(
 ) -> None:
     """Status line and all pictures of the live model.
 
-    The only component that reads ``tick``: one step makes one render pass, and the
-    panels get the step as a plain argument.
+    The only component that reads ``tick`` (a counter bumped on every redraw): one
+    redraw makes one render pass, and the panels get the counter as a plain argument
+    (``draw``) that tells them to read the model again.
     """
-    step = tick.value
-    StatusLine(built, settings, step, stats, playing.value, lang)
+    draw = tick.value
+    StatusLine(built, settings, draw, stats, playing.value, lang)
     model = built.model
     if model is None:
         return
-    ElementsPanel(model, step, lang)
+    ElementsPanel(model, draw, lang)
     with solara.Columns([5, 6]):
         with solara.Column():
-            MapPanel(model, step, lang)
+            MapPanel(model, draw, lang)
         with solara.Column():
-            OutcomePanels(model, step, lang)
-    ValuePanels(model, step, lang)
+            OutcomePanels(model, draw, lang)
+    ValuePanels(model, draw, lang)
 
 
 @solara.component

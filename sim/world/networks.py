@@ -31,7 +31,7 @@ def build_population_network(
     only on the seed.
     """
     n = int(place_size.sum())
-    indptr = np.arange(0, n * degree + 1, degree, dtype=np.int64)
+    indptr = np.arange(n + 1, dtype=np.int64) * degree
     indices = np.empty(n * degree, dtype=np.int32)
     if n == 0 or degree == 0:
         return indptr, indices

@@ -55,6 +55,7 @@ def run_cmd(
     out: Annotated[Path, typer.Option("--out", help="Folder for the Parquet tables and manifest.json.")] = Path("out"),
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: dotted.key=value (repeatable).")] = None,
     places_series: Annotated[bool, typer.Option("--places-series", help="Also write a per-step, per-place table.")] = False,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Also write report.png and report.html.")] = True,
 ) -> None:
     """Run one scenario and write its tables."""
     from sim.api import build_model, result_of
@@ -81,6 +82,22 @@ def run_cmd(
     result.write(out)
     print_summary(result.summary())
     console.print(f"wrote {out}/model.parquet, organisations.parquet, places.parquet, manifest.json")
+    if report:
+        from sim.report import write_run_report
+
+        console.print(f"wrote {write_run_report(out)} and report.png")
+
+
+@app.command("report")
+def report_cmd(
+    folder: Annotated[Path, typer.Argument(help="A folder written by `sim run`.")],
+) -> None:
+    """Make report.png and report.html from the tables of a finished run."""
+    from sim.report import write_run_report
+
+    if not (folder / "model.parquet").exists():
+        fail(f"{folder}: no model.parquet here (expected a folder written by `sim run`)")
+    console.print(f"wrote {write_run_report(folder)}")
 
 
 def print_summary(summary: dict[str, float]) -> None:

@@ -74,3 +74,14 @@ def test_presets_command_lists_presets(tmp_path: Path) -> None:
     assert r.returncode == 0
     for name in ("sweden-youth-employment", "district", "teaching"):
         assert name in r.stdout
+
+
+def test_run_report_is_a_picture_and_a_page(tmp_path: Path) -> None:
+    r = sim("run", "teaching", "--steps", "6", "--out", "rep", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    png = (tmp_path / "rep" / "report.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    page = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert "orgs_adopted" in page and "data:image/png;base64," in page
+    missing = sim("report", str(tmp_path / "nothing"), cwd=tmp_path)
+    assert missing.returncode == 2 and "model.parquet" in missing.stderr

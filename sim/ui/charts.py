@@ -36,9 +36,9 @@ def _finite(obj: Any) -> Any:
 def pack(**data: Any) -> str:
     """The ``data`` trait of a chart: compact JSON; NaN becomes null (a gap), as JSON has no NaN."""
     try:
-        return json.dumps(data, separators=(",", ":"), allow_nan=False)
+        return json.dumps(data, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
     except ValueError:
-        return json.dumps(_finite(data), separators=(",", ":"), allow_nan=False)
+        return json.dumps(_finite(data), separators=(",", ":"), allow_nan=False, ensure_ascii=False)
 
 
 @solara.component_vue(str(VUE / "chart.vue"))

@@ -243,15 +243,18 @@ def CompareResults(res: CompareResult, metric: solara.Reactive[str], lang: Lang)
         # plain HTML: solara.Markdown would fetch mermaid from a CDN
         solara.HTML(tag="div", unsafe_innerHTML=html_table(heads, cells))
     stem = f"compare-{logic.safe_filename(res.variants[0].preset)}"
-    with solara.Row(classes=["sim-downloads"]):
-        solara.FileDownload(
-            lambda: logic.to_csv_bytes(res.frame), filename=f"{stem}.csv", label=tr("download_csv", lang),
-            mime_type="text/csv",
-        )
-        solara.FileDownload(
-            lambda: logic.to_parquet_bytes(res.frame), filename=f"{stem}.parquet", label=tr("download_parquet", lang),
-        )
-        solara.FileDownload(
+    # the callables must keep their identity between renders: FileDownload forgets a request when its data change
+    makers = solara.use_memo(
+        lambda: (
+            lambda: logic.to_csv_bytes(res.frame),
+            lambda: logic.to_parquet_bytes(res.frame),
             lambda: logic.scenarios_zip(res.variants, res.replicates, res.steps, res.base_seed),
-            filename=f"{stem}-scenarios.zip", label=tr("save_scenarios", lang), mime_type="application/zip",
+        ),
+        [res],
+    )
+    with solara.Row(classes=["sim-downloads"]):
+        solara.FileDownload(makers[0], filename=f"{stem}.csv", label=tr("download_csv", lang), mime_type="text/csv")
+        solara.FileDownload(makers[1], filename=f"{stem}.parquet", label=tr("download_parquet", lang))
+        solara.FileDownload(
+            makers[2], filename=f"{stem}-scenarios.zip", label=tr("save_scenarios", lang), mime_type="application/zip"
         )

@@ -213,13 +213,12 @@ def Player(
             error.set(f"{type(err).__name__}: {err}")
         tick.set(tick.peek() + 1)
 
-    at_end = model is None or model.steps_done >= model.params.run.steps
     with solara.Row(classes=["sim-controls"], style={"flex-wrap": "wrap"}):
         solara.Button(
             tr("pause", lang) if playing.value else tr("play", lang),
             icon_name="mdi-pause" if playing.value else "mdi-play",
             color="primary", on_click=lambda: playing.set(not playing.value),
-            disabled=model is None or (at_end and not playing.value), classes=["sim-play"],
+            disabled=model is None, classes=["sim-play"],  # at the last month, play stops at once
         )
         solara.Button(
             tr("step", lang), icon_name="mdi-step-forward", on_click=step, disabled=model is None or playing.value,
@@ -274,7 +273,7 @@ def StatusLine(
 @solara.component
 def ElementsPanel(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
     """Stacked area of organisations per element, and the flow view of moves between elements."""
-    rows = model.collector.rows
+    rows = list(model.collector.rows)  # a snapshot: the play thread may append meanwhile
     x = logic.months(rows)
     last = rows[-1]
     flow = logic.flow_geometry(model.flows_total, [last[f"orgs_in_{e}"] for e in ELEMENTS], lang)
@@ -316,7 +315,7 @@ def MapPanel(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
 @solara.component
 def OutcomePanels(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
     """Adoption curves (organisations, places, people) and core fidelity against local fit."""
-    rows = model.collector.rows
+    rows = list(model.collector.rows)  # a snapshot: the play thread may append meanwhile
     x = logic.months(rows)
     n_orgs, n_places, n_people = model.orgs.n, model.places.n, model.people.n
     fmt = (lambda v: f"{v:,}".replace(",", "\u00a0")) if lang == "sv" else (lambda v: f"{v:,}")
@@ -346,7 +345,7 @@ def OutcomePanels(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
 @solara.component
 def ValuePanels(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
     """The value accounts: social realised and visible; economic avoided cost, cost and net."""
-    rows = model.collector.rows
+    rows = list(model.collector.rows)  # a snapshot: the play thread may append meanwhile
     x = logic.months(rows)
     last = rows[-1]
     with solara.Columns([1, 1]):

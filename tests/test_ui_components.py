@@ -1,0 +1,219 @@
+"""The interface's components and logic without a browser (``solara.render``)."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+solara = pytest.importorskip("solara")
+v = pytest.importorskip("ipyvuetify")
+
+from sim.model import SocialInnovationModel  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+from sim.ui import logic  # noqa: E402
+from sim.ui.app import Page  # noqa: E402
+from sim.ui.charts import Chart, FlowView, PlaceMap, pack  # noqa: E402
+from sim.ui.compare import CompareView, html_table  # noqa: E402
+from sim.ui.i18n import preset_label  # noqa: E402
+from sim.ui.live import ElementsPanel, LeverPanel, PlayStats, SeedField, build_live_model, play_loop  # noqa: E402
+
+
+def render_page():
+    box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    return rc
+
+
+def text_of(rc, cls: str) -> str:
+    return "".join(str(c) for c in rc.find(v.Html, class_=cls).widget.children)
+
+
+def test_page_steps_its_own_model_and_sessions_are_separate():
+    rc1, rc2 = render_page(), render_page()
+    assert text_of(rc1, "sim-step-counter") == "Steg 0"
+    rc1.find(v.Btn, class_="sim-step").widget.click()
+    rc1.find(v.Btn, class_="sim-step").widget.click()
+    assert text_of(rc1, "sim-step-counter") == "Steg 2"
+    assert text_of(rc2, "sim-step-counter") == "Steg 0"  # another session, another model
+
+
+@pytest.mark.parametrize(("lang", "name", "title"), [
+    ("sv", "Förstå samhällsutmaning", "Förflyttningar mellan elementen (hittills)"),
+    ("en", "Understand the societal challenge", "Moves between elements (so far)"),
+])
+def test_elements_panel_speaks_the_chosen_language(lang, name, title):
+    # (the language switch itself sits in the app bar, which solara.render does not draw: the browser test clicks it)
+    m = SocialInnovationModel(load_scenario("teaching"), seed=1)
+    box, rc = solara.render(ElementsPanel(m, 0, lang), handle_error=False)
+    flow = rc.find(v.VuetifyTemplate, title=title).widget
+    assert name in flow.spec
+    stacked = json.loads(rc.find(v.VuetifyTemplate, stacked=True).widget.spec)
+    assert [s["name"] for s in stacked["series"]][0] == name
+
+
+def test_page_preset_picker_and_slider_rebuild_the_model():
+    rc = render_page()
+    rc.find(v.Btn, class_="sim-step").widget.click()
+    rc.find(v.Select, class_="sim-preset").widget.v_model = preset_label("district", "sv")
+    assert "Stadsdel" in text_of(rc, "sim-status-seed")
+    assert text_of(rc, "sim-step-counter") == "Steg 0"
+    # the live guardrails slider: the first lever at 0.4 in the district preset (the live tab comes first)
+    slider = [w for w in rc.find(v.Slider).widgets if w.v_model == 0.4 and w.max == 1.0][0]
+    rc.find(v.Btn, class_="sim-step").widget.click()
+    slider.v_model = 0.9
+    assert "guardrails = 0.9" in text_of(rc, "sim-changed")
+    assert text_of(rc, "sim-step-counter") == "Steg 0"
+
+
+def test_lever_panel_reports_spec_and_value():
+    got = []
+    values = {s.key: (24.0, 36.0) if len(s.fields) == 2 else 0.5 for s in logic.LEVERS}
+    box, rc = solara.render(LeverPanel(values, lambda spec, val: got.append((spec.key, val)), "en"), handle_error=False)
+    assert len(rc.find(v.Slider).widgets) == 8 and len(rc.find(v.RangeSlider).widgets) == 1
+    rc.find(v.Slider).widgets[0].v_model = 0.75
+    assert got == [("involvement", 0.75)]
+    texts = " ".join(str(w.children) for w in rc.find(v.Html).widgets)
+    assert "Involvement of affected people" in texts and "better fit" in texts  # label and one-line help
+
+
+def test_seed_field_rejects_text_and_accepts_numbers():
+    seeds = []
+    box, rc = solara.render(SeedField(7, seeds.append, "en"), handle_error=False)
+    field = rc.find(v.TextField).widget
+    field.v_model = "abc"
+    field.fire_event("keyup.enter")
+    assert seeds == []
+    assert "not a whole number" in str(rc.find(v.Alert).widget.children)
+    field = rc.find(v.TextField).widget  # re-rendered with its message
+    field.v_model = "42"
+    field.fire_event("keyup.enter")
+    assert seeds and seeds[-1] == 42
+
+
+def test_chart_sends_data_as_one_json_trait_with_gaps_for_nan():
+    el = Chart(title="t", x=[0.0, 1.0], series=[{"name": "a", "color": "#000", "values": [1.0, float("nan")]}])
+    box, rc = solara.render(el, handle_error=False)
+    spec = json.loads(rc.find(v.VuetifyTemplate).widget.spec)
+    assert spec["series"][0]["values"] == [1.0, None]
+    assert json.loads(pack(a=[float("inf")])) == {"a": [None]}
+
+
+def test_place_map_and_flow_view_from_a_model():
+    m = SocialInnovationModel(load_scenario("teaching"), seed=3)
+    for _ in range(10):
+        m.step()
+    colours, info = logic.map_state(m, "state", "en")
+    assert len(colours) == len(info) == m.places.n
+    assert all("population" in t for t in info)
+    fid_colours, _ = logic.map_state(m, "fidelity", "sv")
+    assert len(fid_colours) == m.places.n
+    layout = logic.map_layout(m)
+    box, rc = solara.render(PlaceMap(layout, colours, info, logic.map_legend("state", "en")), handle_error=False)
+    state = json.loads(rc.find(v.VuetifyTemplate).widget.state)
+    assert state["colors"] == colours and len(json.loads(rc.find(v.VuetifyTemplate).widget.places)) == m.places.n
+    flows = np.zeros((6, 6), dtype=int)
+    flows[0, 1], flows[3, 0] = 5, 5  # one forward, one back
+    geo = logic.flow_geometry(flows, [1, 2, 3, 4, 5, 6], "sv")
+    assert geo["back_share"] == pytest.approx(0.5) and len(geo["arrows"]) == 2
+    box, rc = solara.render(FlowView(geo["nodes"], geo["arrows"]), handle_error=False)
+    assert "Förstå samhällsutmaning" in rc.find(v.VuetifyTemplate).widget.spec
+
+
+def test_play_loop_throttles_drawing_and_stops_at_horizon():
+    built = build_live_model(logic.Settings("teaching"))
+    draws = []
+    stats = PlayStats()
+    msg = play_loop(built.model, threading.Event(), lambda: "max", lambda: draws.append(time.perf_counter()),
+                    stats, horizon=60)
+    assert msg is None and built.model.steps_done == 60
+    assert 1 <= len(draws) < 60  # not one redraw per step
+    gaps = np.diff(draws[:-1])
+    assert (gaps >= 0.099).all()
+
+
+def test_play_loop_respects_speed_and_cancel():
+    built = build_live_model(logic.Settings("teaching"))
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    play_loop(built.model, cancel, lambda: "10", lambda: None, PlayStats(), horizon=1000)
+    assert 3 <= built.model.steps_done <= 8  # about 10 steps/s for half a second
+
+
+def test_build_error_is_a_message():
+    built = build_live_model(logic.Settings("teaching", None, (("levers.project_length_min", 50.0),)))
+    assert built.model is None and "project_length_min" in built.error
+
+
+def test_settings_levers_and_seed_parsing():
+    s = logic.Settings("teaching").with_lever(logic.LEVER_BY_KEY["project_length"], (40, 12))
+    sc = s.scenario()
+    assert (sc.levers.project_length_min, sc.levers.project_length_max) == (12.0, 40.0)
+    assert s.changed_levers() == {"levers.project_length_min": 12.0, "levers.project_length_max": 40.0}
+    assert logic.Settings("sweden-youth-employment@light").scenario().places.target_scale == 0.1
+    assert logic.parse_whole_number(" 1_000 ") == 1000
+    for bad in ("abc", "", "1.5", "-3", "9" * 30):
+        with pytest.raises(ValueError):
+            logic.parse_whole_number(bad)
+    assert logic.seed_error("abc", "en") and logic.seed_error("12", "en") is None
+
+
+def test_comparison_uses_common_random_numbers_and_saves_loadable_scenarios(tmp_path):
+    a = logic.Variant("A", "teaching")
+    same = logic.Variant("Same", "teaching")
+    b = a.with_lever(logic.LEVER_BY_KEY["guardrails"], 0.9)
+    b = logic.Variant("B", b.preset, b.overrides)
+    df = logic.run_comparison([a, same, b], replicates=3, steps=12, base_seed=5)
+    assert sorted(df["seed"].unique()) == [5, 6, 7]
+    diffs = logic.compare_differences(df, "people_aware", "A")
+    assert (diffs[diffs["variant"] == "Same"][["mean", "lo", "hi"]] == 0).all().all()  # CRN: identical twins
+    bands = logic.compare_bands(df, "people_aware")
+    assert (bands["lo"] <= bands["mean"] + 1e-9).all() and (bands["mean"] <= bands["hi"] + 1e-9).all()
+    summary = logic.final_summary(df, "A", ["people_aware"])
+    assert set(summary["variant"]) == {"A", "Same", "B"}
+    assert len(logic.to_parquet_bytes(df)) > 0 and logic.to_csv_bytes(df).startswith(b"variant,replicate,seed")
+    with zipfile.ZipFile(io.BytesIO(logic.scenarios_zip([a, b], 3, 12, 5))) as z:
+        (tmp_path / "b.toml").write_bytes(z.read("b.toml"))
+        manifest = json.loads(z.read("comparison.json"))
+    loaded = load_scenario(str(tmp_path / "b.toml"))
+    assert loaded.levers.guardrails == pytest.approx(0.9) and loaded.run.steps == 12
+    assert manifest["seeds"] == [5, 6, 7]
+    assert "&lt;b&gt;" in html_table(["<b>"], [["x"]])
+
+
+def test_compare_view_runs_and_shows_results():
+    box, rc = solara.render(CompareView(logic.Settings("teaching"), "en"), handle_error=False)
+    rc.find(v.TextField, label="First seed").widget.v_model = "abc"  # a message, no run
+    rc.find(v.TextField, label="First seed").widget.fire_event("keyup.enter")
+    rc.find(v.Btn, class_="sim-run-compare").widget.click()
+    assert "not a whole number" in str(rc.find(v.Alert).widgets[0].children)
+    rc.find(v.TextField, label="First seed").widget.v_model = "3"
+    rc.find(v.TextField, label="First seed").widget.fire_event("keyup.enter")
+    rc.find(v.Btn, class_="sim-run-compare").widget.click()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not rc.find(v.Alert, class_="sim-compare-done").widgets:
+        time.sleep(0.1)
+    assert "2 variants x 5 replicates" in str(rc.find(v.Alert, class_="sim-compare-done").widget.children)
+    assert len(rc.find(v.Btn).widgets) >= 5  # add, run, and the three downloads
+
+
+def test_sim_ui_binds_localhost_by_default(monkeypatch):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    from sim.ui import commands
+
+    seen = {}
+    monkeypatch.setattr(commands, "assets_installed", lambda: True)
+    monkeypatch.setattr(commands.os, "execvpe", lambda f, argv, env: seen.update(argv=argv, env=env))
+    result = CliRunner().invoke(app, ["ui"])
+    assert result.exit_code == 0, result.output
+    argv = seen["argv"]
+    assert argv[argv.index("--host") + 1] == "127.0.0.1" and argv[argv.index("--port") + 1] == "8765"
+    assert "--production" in argv and seen["env"]["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    result = CliRunner().invoke(app, ["ui", "--port", "abc"])
+    assert result.exit_code == 2 and "Traceback" not in result.output

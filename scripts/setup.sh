@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything `sim` needs on a fresh machine, idempotently:
 #   - a Python >= 3.12 virtual environment in .venv (Mesa 3.5 needs 3.12+),
-#   - the package with its dev, explore, ui and fast extras,
+#   - the package with its dev, explore, ui, fast and ema extras,
 #   - Debian's chromium (for the browser tests and screenshots),
 #   - Solara's front-end assets, served locally (the UI works offline).
 # Usage: bash scripts/setup.sh        (SIM_SKIP_BROWSER=1 skips chromium)
@@ -28,7 +28,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -m pip install --quiet -e ".[dev,explore,ui,fast]" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -m pip install --quiet -e ".[dev,explore,ui,fast,ema]" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import sim, mesa, numpy, scipy, pandas, pyarrow" || { echo "setup: install failed" >&2; exit 1; }
 
 if [ "${SIM_SKIP_BROWSER:-0}" != "1" ] && [ ! -x /usr/bin/chromium ]; then

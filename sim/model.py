@@ -231,6 +231,9 @@ class SocialInnovationModel(mesa.Model):
         # target groups, synchronously
         u_people = self.people.draw_uniforms(self.streams.people)  # = people.random(n, dtype=float32), reused buffer
         new_benef = self.people.step(elements.place_service(self), self.dt, self.rate_mode, u_people)
+        if self.params.population.turnover > 0:
+            share = self.ps(self.params.population.turnover)
+            self.people.turn_over(float(share), self.places.severity, self.streams.turnover)
         # create value (measured every step)
         elements.create_value(self, new_benef)
         # the non-linear process

@@ -170,6 +170,41 @@ class TargetGroup:
             return kernels.step_numba(*args, self.place_start, *tail)
         return kernels.step_numpy(*args, self.place, *tail, dt, rate_mode)
 
+    def turn_over(self, share: float, severity: np.ndarray, rng: np.random.Generator) -> int:
+        """Replace a share of members by newcomers (cohort turnover); returns how many were replaced.
+
+        ``round(share * n)`` members (the fraction part by one uniform draw) are drawn
+        uniformly with replacement from the ``turnover`` stream; each leaves and a
+        newcomer takes its place and ties: unaware, with need drawn afresh around
+        its place's ``severity``. Derived counts are updated incrementally.
+        """
+        expected = share * self.n
+        k = int(expected) + int(rng.random() < expected - int(expected))
+        if k == 0:
+            return 0
+        idx = np.unique(rng.integers(0, self.n, k))
+        c = self.params.need_concentration
+        sev = np.clip(severity, 1e-3, 1 - 1e-3)[self.place[idx]]
+        need = rng.beta(sev * c, (1 - sev) * c).astype(np.float32)
+        self.renew(idx, need)
+        return len(idx)
+
+    def renew(self, idx: np.ndarray, need: np.ndarray) -> None:
+        """Members ``idx`` (unique) are replaced by unaware newcomers with ``need``; derived counts kept exact."""
+        self._sync()
+        old = self.state[idx]
+        pl = self.place[idx].astype(np.int64)
+        flat = self._counts.reshape(-1)
+        flat -= np.bincount(pl * N_STATES + old, minlength=flat.size)
+        flat += np.bincount(pl * N_STATES + UNAWARE, minlength=flat.size)
+        was_active = (old == PARTICIPATING) | (old == BENEFITING)
+        if was_active.any():
+            listeners = kernels.neighbours_of(self._in_ptr, self._in_idx, idx[was_active])
+            np.subtract.at(self._active_nb, listeners, 1)
+        self.state[idx] = UNAWARE
+        self._shadow[idx] = UNAWARE
+        self.need[idx] = need
+
     @property
     def nbytes(self) -> int:
         """Bytes held per run by the member arrays, the network and the derived step state."""

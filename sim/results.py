@@ -14,8 +14,8 @@ Model-level columns (one row per step, step 0 is the initial state):
 ``places_running``         places with a running site now
 ``people_aware``           members who know of the solution (aware or any later state)
 ``people_participating``   members taking part now
-``people_benefiting``      members who have benefited (cumulative)
-``people_dropped_out``     members who dropped out (cumulative)
+``people_benefiting``      members who have benefited (cumulative unless ``population.turnover`` renews members)
+``people_dropped_out``     members who dropped out (likewise)
 ``people_unaware``         members who do not know of it
 ``mean_fidelity``          mean core fidelity F of running sites (NaN if none)
 ``mean_fit``               mean local fit L of running sites (NaN if none)

@@ -225,6 +225,11 @@ class PopulationParams(_Section):
     dropout: float = _f(0.02, 0.0, 1.0, "Monthly dropout probability at perfect fit [1/month].")
     dropout_fit_effect: float = _f(4.0, 0.0, 100.0, "Dropout multiplier slope in poor fit (1-L) [-].")
     need_concentration: float = _f(5.0, 0.1, 1000.0, "Beta concentration of member need around place severity [-].")
+    turnover: float = _f(
+        0.0, 0.0, 1.0,
+        "Monthly share of members who leave the target group (age out) and are replaced by unaware newcomers "
+        "with fresh need [1/month]; 0 = closed population, 16-24-year-olds: 1/108.",
+    )
 
 
 class ValueParams(_Section):

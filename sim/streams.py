@@ -21,6 +21,7 @@ PURPOSES: tuple[str, ...] = (
     "funding",
     "process",
     "scaling",
+    "turnover",
 )
 """Stream names, in spawn order. Append new purposes at the end only."""
 

@@ -98,3 +98,44 @@ def test_members_without_ties_hear_only_outreach() -> None:
 
     r = run(small_scenario({"population.degree": 0}), seed=1, steps=6)
     assert r.model["people_aware"].iloc[-1] > 0
+
+
+def test_turnover_keeps_derived_counts_exact_and_renews_the_expected_share() -> None:
+    """Cohort turnover: incremental counts equal a full recount; about share * n renewed per step."""
+    from sim.model import SocialInnovationModel
+    from sim.perf import kernels
+
+    from .conftest import small_scenario
+
+    m = SocialInnovationModel(small_scenario({"population.turnover": 0.05, "organisations.initial_adopters": 6}), seed=2)
+    tg = m.people
+    for _ in range(12):
+        m.step()
+    counts_before = tg.counts_by_place().copy()
+    active_before = tg._active_nb.copy()
+    tg._resync()  # recount from scratch
+    np.testing.assert_array_equal(counts_before, tg._counts)
+    np.testing.assert_array_equal(active_before, tg._active_nb)
+    # how many are replaced: k = share * n draws with replacement, then made unique
+    n, k = tg.n, 0.05 * tg.n
+    renewed = tg.turn_over(0.05, m.places.severity, np.random.default_rng(5))
+    expected_unique = n * (1 - np.exp(-k / n))
+    assert abs(renewed - expected_unique) < 5 * np.sqrt(expected_unique)
+
+
+def test_turnover_keeps_need_for_the_newcomers() -> None:
+    from sim.model import SocialInnovationModel
+
+    from .conftest import small_scenario
+
+    closed = SocialInnovationModel(small_scenario(), seed=4)
+    open_ = SocialInnovationModel(small_scenario({"population.turnover": 0.02}), seed=4)
+    for _ in range(30):
+        closed.step()
+        open_.step()
+    a, b = closed.collector.model_frame(), open_.collector.model_frame()
+    # newcomers arrive unaware: an open population has more unaware members than a closed one
+    assert b["people_unaware"].iloc[-1] > a["people_unaware"].iloc[-1]
+    assert (b["people_unaware"] + b["people_aware"] == open_.people.n).all()
+    # organisations draw from their own streams: turnover does not touch them until people feed back
+    assert a["orgs_adopted"].iloc[1] == b["orgs_adopted"].iloc[1]

@@ -217,3 +217,83 @@ def test_sim_ui_binds_localhost_by_default(monkeypatch):
     assert "--production" in argv and seen["env"]["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
     result = CliRunner().invoke(app, ["ui", "--port", "abc"])
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------- Mesa view (SolaraViz)
+
+
+def render_mesa_view():
+    from sim.ui.mesa_view import Page as MesaPage
+
+    box, rc = solara.render(solara.AppLayout(children=[MesaPage()]), handle_error=False)
+    return rc
+
+
+def mesa_button(rc, label: str):
+    return [b for b in rc.find(v.Btn).widgets if b.children == [label]][0]
+
+
+def plot_images(rc) -> list[bytes]:
+    import ipywidgets
+
+    return [bytes(w.value) for w in rc.find(ipywidgets.Image).widgets]
+
+
+def test_mesa_view_steps_its_own_model_and_redraws_plots():
+    rc1, rc2 = render_mesa_view(), render_mesa_view()
+    assert rc1.find(v.Html, children=["Time: 0.0"]).widgets
+    before = plot_images(rc1)
+    assert len(before) == 6  # five Mesa plot components and the place map
+    mesa_button(rc1, "Step").click()
+    assert rc1.find(v.Html, children=["Time: 1.0"]).widgets
+    assert plot_images(rc1) != before
+    assert rc2.find(v.Html, children=["Time: 0.0"]).widgets  # another session, another model
+
+
+def test_mesa_view_reset_rebuilds_the_model_from_the_inputs(monkeypatch):
+    from sim.ui import mesa_view
+
+    built = []
+    init = mesa_view.MesaViewModel.__init__
+
+    def spy(self, **kwargs):
+        built.append(kwargs)
+        init(self, **kwargs)
+
+    monkeypatch.setattr(mesa_view.MesaViewModel, "__init__", spy)
+    rc = render_mesa_view()
+    mesa_button(rc, "Step").click()
+    slider = [w for w in rc.find(v.Slider).widgets if w.label == "Guardrails (fidelity support)"][0]
+    slider.v_model = 0.9
+    rc.find(v.Select, label="Preset").widget.v_model = "district"
+    mesa_button(rc, "Reset").click()
+    assert rc.find(v.Html, children=["Time: 0.0"]).widgets
+    kwargs = built[-1]
+    assert kwargs["guardrails"] == 0.9 and kwargs["preset"] == "district" and kwargs["seed"] == "7"
+
+
+def test_mesa_view_model_takes_solaraviz_keywords():
+    from sim.ui.mesa_view import MesaViewModel, parse_seed
+
+    m = MesaViewModel(preset="district", seed="3", guardrails=0.9, scenario=object(), rng=None)
+    assert m.params.levers.guardrails == 0.9 and m.seed == 3 and m.params.name == "district"
+    m.step()
+    df = m.datacollector.get_model_vars_dataframe()
+    assert m.time == 1.0 and len(df) == 2 and {"orgs_adopted", "orgs_in_value", "visible_value"} <= set(df.columns)
+    assert parse_seed(" 12 ") == 12 and parse_seed("x") == 7
+
+
+def test_sim_ui_view_mesa_serves_the_mesa_page(monkeypatch):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    from sim.ui import commands
+
+    seen = {}
+    monkeypatch.setattr(commands, "assets_installed", lambda: True)
+    monkeypatch.setattr(commands.os, "execvpe", lambda f, argv, env: seen.update(argv=argv))
+    result = CliRunner().invoke(app, ["ui", "--view", "mesa"])
+    assert result.exit_code == 0, result.output
+    assert "sim.ui.mesa_view" in seen["argv"] and seen["argv"][seen["argv"].index("--host") + 1] == "127.0.0.1"
+    result = CliRunner().invoke(app, ["ui", "--view", "nope"])
+    assert result.exit_code == 2 and "--view" in result.output

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 APP = "sim.ui.app"
+VIEWS = {"main": APP, "mesa": "sim.ui.mesa_view"}
+"""``sim ui --view NAME``: the module served (``mesa``: the secondary page on Mesa's SolaraViz)."""
 
 
 def assets_dir() -> Path:
@@ -25,9 +27,9 @@ def assets_installed() -> bool:
     )
 
 
-def server_command(host: str, port: int, production: bool = True) -> list[str]:
-    """The ``solara run`` command line that serves the app."""
-    cmd = [sys.executable, "-m", "solara", "run", APP, "--host", host, "--port", str(port), "--no-open"]
+def server_command(host: str, port: int, production: bool = True, view: str = "main") -> list[str]:
+    """The ``solara run`` command line that serves the app (``view``: a key of :data:`VIEWS`)."""
+    cmd = [sys.executable, "-m", "solara", "run", VIEWS[view], "--host", host, "--port", str(port), "--no-open"]
     if production:
         cmd.append("--production")
     return cmd
@@ -51,6 +53,14 @@ def register(app: typer.Typer) -> None:
         ] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8765,
         dev: Annotated[bool, typer.Option("--dev", help="Solara development mode (auto-reload).")] = False,
+        view: Annotated[
+            str,
+            typer.Option(
+                "--view",
+                help="Which page: 'main' (the workshop/strategist interface) or 'mesa' "
+                "(the model in Mesa's SolaraViz, for researchers who know Mesa).",
+            ),
+        ] = "main",
     ) -> None:
         """Serve the interactive interface (workshops, strategists) in the browser; works offline."""
         try:
@@ -58,6 +68,9 @@ def register(app: typer.Typer) -> None:
         except ImportError:
             typer.echo("error: the interface needs the 'ui' extra: pip install -e '.[ui]'", err=True)
             raise typer.Exit(2) from None
+        if view not in VIEWS:
+            typer.echo(f"error: --view must be one of {', '.join(VIEWS)}, not {view!r}", err=True)
+            raise typer.Exit(2)
         if not assets_installed():
             typer.echo(
                 f"error: Solara's front-end files are not installed in {assets_dir()}; "
@@ -66,7 +79,7 @@ def register(app: typer.Typer) -> None:
             )
             raise typer.Exit(2)
         typer.echo(f"sim ui: http://{host}:{port}/  (Ctrl-C stops)", err=True)
-        cmd = server_command(host, port, production=not dev)
+        cmd = server_command(host, port, production=not dev, view=view)
         sys.stdout.flush()
         sys.stderr.flush()
         os.execvpe(cmd[0], cmd, server_env())

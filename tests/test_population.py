@@ -103,7 +103,6 @@ def test_members_without_ties_hear_only_outreach() -> None:
 def test_turnover_keeps_derived_counts_exact_and_renews_the_expected_share() -> None:
     """Cohort turnover: incremental counts equal a full recount; about share * n renewed per step."""
     from sim.model import SocialInnovationModel
-    from sim.perf import kernels
 
     from .conftest import small_scenario
 

@@ -61,8 +61,10 @@ def run_cmd(
     from sim.api import build_model, result_of
 
     sc = load_or_exit(scenario, set_)
-    if steps is not None and steps < 1:
-        fail(f"--steps: must be >= 1 (allowed range [1, 100000]); got {steps}")
+    if steps is not None and not 1 <= steps <= 100_000:
+        fail(f"--steps: allowed range [1, 100000]; got {steps}")
+    if seed is not None and seed < 0:
+        fail(f"--seed: allowed range [0, 2**63 - 1]; got {seed}")
     try:
         model = build_model(sc, seed, collect_places=places_series)
     except ScenarioError as err:

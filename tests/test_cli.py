@@ -85,3 +85,10 @@ def test_run_report_is_a_picture_and_a_page(tmp_path: Path) -> None:
     assert "orgs_adopted" in page and "data:image/png;base64," in page
     missing = sim("report", str(tmp_path / "nothing"), cwd=tmp_path)
     assert missing.returncode == 2 and "model.parquet" in missing.stderr
+
+
+@pytest.mark.parametrize(("option", "value"), [("--seed", "-3"), ("--steps", "0")])
+def test_bad_command_line_values_exit_2(tmp_path: Path, option: str, value: str) -> None:
+    r = sim("run", "teaching", option, value, "--out", "never", cwd=tmp_path)
+    assert r.returncode == 2 and option in r.stderr and "allowed range" in r.stderr
+    assert not (tmp_path / "never").exists()

@@ -226,15 +226,15 @@ def test_compare_runs_downloads_and_saves_scenarios(page, ui, screenshot, tmp_pa
     assert page.locator(".sim-compare-diffs .sim-bands path").count() == 1  # B - A, paired by seed
     screenshot("compare-en")
 
-    with page.expect_download() as dl:
+    with page.expect_download(timeout=90_000) as dl:
         page.locator(".sim-downloads").get_by_text("Download CSV").click()
     csv = pd.read_csv(dl.value.path())
     assert set(csv["variant"]) == {"A", "B"}
     assert csv.groupby("variant")["seed"].apply(lambda s: sorted(set(s))).map(tuple).nunique() == 1  # same seeds
-    with page.expect_download() as dl:
+    with page.expect_download(timeout=90_000) as dl:
         page.locator(".sim-downloads").get_by_text("Download Parquet").click()
     assert len(pd.read_parquet(dl.value.path())) == len(csv)
-    with page.expect_download() as dl:
+    with page.expect_download(timeout=90_000) as dl:
         page.locator(".sim-downloads").get_by_text("Save as scenario files").click()
     with zipfile.ZipFile(io.BytesIO(open(dl.value.path(), "rb").read())) as z:
         names = z.namelist()

@@ -209,7 +209,7 @@ class SocialInnovationModel(mesa.Model):
         o = self.orgs
         rng = self.streams.process
         u_adopt, u_abandon, u_move = rng.random((3, o.n))
-        self.refresh_solution_state()
+        # F, L and E are current: refreshed at the end of the previous step (or at set-up)
         elements.understand(self)
         elements.envision(self)
         elements.mobilise(self)

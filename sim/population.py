@@ -182,7 +182,8 @@ class TargetGroup:
         k = int(expected) + int(rng.random() < expected - int(expected))
         if k == 0:
             return 0
-        idx = np.unique(rng.integers(0, self.n, k))
+        idx = np.sort(rng.integers(0, self.n, k))
+        idx = idx[np.concatenate(([True], idx[1:] != idx[:-1]))]  # unique (a sort is cheaper than np.unique's hash)
         c = self.params.need_concentration
         sev = np.clip(severity, 1e-3, 1 - 1e-3)[self.place[idx]]
         need = rng.beta(sev * c, (1 - sev) * c).astype(np.float32)
@@ -198,9 +199,7 @@ class TargetGroup:
         flat -= np.bincount(pl * N_STATES + old, minlength=flat.size)
         flat += np.bincount(pl * N_STATES + UNAWARE, minlength=flat.size)
         was_active = (old == PARTICIPATING) | (old == BENEFITING)
-        if was_active.any():
-            listeners = kernels.neighbours_of(self._in_ptr, self._in_idx, idx[was_active])
-            np.subtract.at(self._active_nb, listeners, 1)
+        kernels.push_to_listeners(self._in_ptr, self._in_idx, idx[was_active], self._active_nb, -1)
         self.state[idx] = UNAWARE
         self._shadow[idx] = UNAWARE
         self.need[idx] = need

@@ -100,6 +100,25 @@ def count_active_ties(indptr: np.ndarray, indices: np.ndarray, state: np.ndarray
     return (c[indptr[1:]] - c[indptr[:-1]]).astype(dtype)
 
 
+def _push_loop(in_ptr: np.ndarray, in_idx: np.ndarray, members: np.ndarray, counts: np.ndarray, delta: int) -> None:
+    for i in members:
+        for k in range(in_ptr[i], in_ptr[i + 1]):
+            counts[in_idx[k]] += delta
+
+
+_push_jit = _jit(_push_loop)
+
+
+def push_to_listeners(in_ptr: np.ndarray, in_idx: np.ndarray, members: np.ndarray, counts: np.ndarray, delta: int) -> None:
+    """Add ``delta`` to ``counts[j]`` once for every tie by which a member ``j`` hears from one of ``members``."""
+    if len(members) == 0:
+        return
+    if HAVE_NUMBA:
+        _push_jit(in_ptr, in_idx, np.ascontiguousarray(members, dtype=np.int64), counts, delta)
+    else:
+        np.add.at(counts, neighbours_of(in_ptr, in_idx, members), counts.dtype.type(delta) if delta >= 0 else -1)
+
+
 def neighbours_of(in_ptr: np.ndarray, in_idx: np.ndarray, members: np.ndarray) -> np.ndarray:
     """Concatenated rows ``members`` of a CSR (``in_ptr``, ``in_idx``): who hears from them."""
     starts = in_ptr[members]

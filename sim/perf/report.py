@@ -128,6 +128,12 @@ def render(data: dict[str, Any]) -> str:
         "Every figure is a median over rounds, and every ratio compares benchmarks of one run (one process,",
         "side by side). `sim bench --json` prints the same kind of figures for one size in a few seconds.",
         "",
+        "Run to run on this shared two-core machine the ratios move: on 2026-11-27 three runs gave the full",
+        "Sweden step at 1.47x-2.21x the bare step (the cohort turnover was counted on the model side only in",
+        "the 2.21x run) and scaling 10^5 -> 10^7 at 1.18x-2.07x (the highest under heavy load from other",
+        "work). A goal near its limit can read *met* in one run and *not met* in the next: rerun before",
+        "concluding.",
+        "",
         "## Machine",
         "",
         f"* CPU: {cpu.get('brand_raw', mi.get('processor', '?'))}, {cpu.get('count', '?')} logical cores "
@@ -197,7 +203,8 @@ def render(data: dict[str, Any]) -> str:
         lines += ["", "## Sweden preset", "",
                   f"{sw['n']:,} target-group members, {sw['organisations']:,} organisations, 290 municipalities; "
                   "timed from step 60 of the run (most places served).", "",
-                  "| full model step [ms] | bare target-group step, same population and service [ms] | ratio |",
+                  "| full model step [ms] | bare target-group step (member step + cohort turnover), "
+                  "same population and service [ms] | ratio |",
                   "|---|---|---|", f"| {sw['full_ms']:.2f} | {sw['target_ms']:.2f} | {sw['ratio']:.2f} |"]
     if f["network"]:
         lines += ["", "## Network construction, N = 10^6, degree 10", "", "| step | ms |", "|---|---|"]

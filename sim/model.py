@@ -3,10 +3,10 @@
 Order of one step (all rules read the state at the start of their phase; target
 groups are updated synchronously):
 
-1. refresh fidelity ``F``, fit ``L`` and effectiveness ``E`` of every variant;
-2. the six elements' organisation rules: understand, envision, mobilise, develop;
+1. the six elements' organisation rules: understand, envision, mobilise, develop;
+2. refresh fidelity ``F``, fit ``L`` and effectiveness ``E`` of every variant (again after 3);
 3. realise and spread: adoption (scaling out), pilot end, abandonment, scaling up;
-4. target groups: awareness, participation, benefit, dropout (vectorised);
+4. target groups: awareness, participation, benefit, dropout (vectorised), then cohort turnover;
 5. create value: the three accounts, costs and visible value (measured every step);
 6. moves between elements (the non-linear process);
 7. collect the model-level row.

@@ -376,7 +376,8 @@ def _format_errors(source: str, err: ValidationError) -> str:
         ctx = e.get("ctx") or {}
         kind = e["type"]
         if kind == "extra_forbidden":
-            msg = "unknown key (not a parameter of this section)"
+            known = _known_keys(e["loc"][:-1])
+            msg = "unknown key" + (f" (allowed keys: {', '.join(known)})" if known else "")
         elif "ge" in ctx or "le" in ctx or kind in ("greater_than_equal", "less_than_equal"):
             msg = f"{e['msg']}; got {e.get('input')!r}"
         else:
@@ -384,6 +385,17 @@ def _format_errors(source: str, err: ValidationError) -> str:
         rng = _allowed_range(e["loc"])
         lines.append(f"  field {field}: {msg}" + (f" (allowed range {rng})" if rng else ""))
     return "\n".join(lines)
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the section at ``loc`` (the top level for an empty ``loc``)."""
+    model: Any = Scenario
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        model = fields[part].annotation
+    return list(getattr(model, "model_fields", {}) or [])
 
 
 def _allowed_range(loc: tuple[Any, ...]) -> str | None:

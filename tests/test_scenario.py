@@ -60,7 +60,7 @@ def test_apply_overrides_does_not_mutate() -> None:
 @pytest.mark.parametrize(
     ("data", "field", "fragment"),
     [
-        ({"organisations": {"qq": 1}}, "organisations.qq", "unknown key"),
+        ({"organisations": {"qq": 1}}, "organisations.qq", "unknown key (allowed keys: base_per_place"),
         ({"organisations": {"q": "lots"}}, "organisations.q", "valid number"),
         ({"organisations": {"q": 1.5}}, "organisations.q", "allowed range [0.0, 1.0]"),
         ({"run": {"steps": 0}}, "run.steps", "allowed range [1, 100000]"),

@@ -44,6 +44,7 @@ class RunResult:
     organisations: pd.DataFrame
     places: pd.DataFrame
     places_series: pd.DataFrame = field(default_factory=pd.DataFrame)
+    organisations_series: pd.DataFrame = field(default_factory=pd.DataFrame)
     n_places: int = 0
     n_people: int = 0
     n_organisations: int = 0
@@ -88,6 +89,8 @@ class RunResult:
             self.places.to_parquet(tmp / "places.parquet", index=False)
             if len(self.places_series):
                 self.places_series.to_parquet(tmp / "places_series.parquet", index=False)
+            if len(self.organisations_series):
+                self.organisations_series.to_parquet(tmp / "organisations_series.parquet", index=False)
             (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2, default=str), encoding="utf-8")
             out.mkdir(parents=True, exist_ok=True)
             for f in tmp.iterdir():
@@ -125,9 +128,13 @@ def git_revision() -> str | None:
         return None
 
 
-def build_model(scenario: Scenario, seed: int | None = None, collect_places: bool = False) -> SocialInnovationModel:
-    """A fresh model of ``scenario`` with root seed ``seed``."""
-    return SocialInnovationModel(scenario, seed=seed, collect_places=collect_places)
+def build_model(
+    scenario: Scenario, seed: int | None = None, collect_places: bool = False, collect_organisations: bool = False
+) -> SocialInnovationModel:
+    """A fresh model of ``scenario`` with root seed ``seed`` (optionally keeping per-step place/organisation tables)."""
+    return SocialInnovationModel(
+        scenario, seed=seed, collect_places=collect_places, collect_organisations=collect_organisations
+    )
 
 
 def run(
@@ -135,13 +142,14 @@ def run(
     seed: int | None = None,
     steps: int | None = None,
     collect_places: bool = False,
+    collect_organisations: bool = False,
     on_step: Callable[[SocialInnovationModel], None] | None = None,
 ) -> RunResult:
     """Run ``scenario`` for ``steps`` steps (default ``scenario.run.steps``) and return its tables.
 
     ``on_step`` is called after every step (for progress bars).
     """
-    model = build_model(scenario, seed, collect_places)
+    model = build_model(scenario, seed, collect_places, collect_organisations)
     n_steps = scenario.run.steps if steps is None else int(steps)
     for _ in range(n_steps):
         model.step()
@@ -160,6 +168,7 @@ def result_of(model: SocialInnovationModel) -> RunResult:
         organisations=organisations_frame(model),
         places=places_frame(model),
         places_series=model.collector.places_series(),
+        organisations_series=model.collector.organisations_series(),
         n_places=model.places.n,
         n_people=model.people.n,
         n_organisations=model.orgs.n,

@@ -55,6 +55,9 @@ def run_cmd(
     out: Annotated[Path, typer.Option("--out", help="Folder for the Parquet tables and manifest.json.")] = Path("out"),
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: dotted.key=value (repeatable).")] = None,
     places_series: Annotated[bool, typer.Option("--places-series", help="Also write a per-step, per-place table.")] = False,
+    orgs_series: Annotated[
+        bool, typer.Option("--organisations-series", help="Also write a per-step, per-organisation table.")
+    ] = False,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Also write report.png and report.html.")] = True,
 ) -> None:
     """Run one scenario and write its tables."""
@@ -66,7 +69,7 @@ def run_cmd(
     if seed is not None and seed < 0:
         fail(f"--seed: allowed range [0, 2**63 - 1]; got {seed}")
     try:
-        model = build_model(sc, seed, collect_places=places_series)
+        model = build_model(sc, seed, collect_places=places_series, collect_organisations=orgs_series)
     except ScenarioError as err:
         console.print(f"[bold red]error:[/] {err}", highlight=False, markup=False)
         raise typer.Exit(2) from None

@@ -39,9 +39,16 @@ class SocialInnovationModel(mesa.Model):
         scenario: validated parameters (see :mod:`sim.scenario`).
         seed: root seed of all random streams (default: ``scenario.run.seed``).
         collect_places: also keep a per-step, per-place table (costs memory).
+        collect_organisations: also keep a per-step, per-organisation table (costs memory).
     """
 
-    def __init__(self, scenario: Scenario | None = None, seed: int | None = None, collect_places: bool = False) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        seed: int | None = None,
+        collect_places: bool = False,
+        collect_organisations: bool = False,
+    ) -> None:
         scenario = scenario or Scenario()
         seed = scenario.run.seed if seed is None else int(seed)
         super().__init__(rng=seed)
@@ -93,7 +100,7 @@ class SocialInnovationModel(mesa.Model):
         self.events: dict[str, int] = {"adopted": 0, "made_permanent": 0, "discontinued": 0, "abandoned": 0}
         self._seed_originators()
         self.refresh_solution_state()
-        self.collector = Collector(self, collect_places=collect_places)
+        self.collector = Collector(self, collect_places=collect_places, collect_organisations=collect_organisations)
         self.collector.collect()
 
     # ------------------------------------------------------------------ set-up helpers

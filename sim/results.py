@@ -56,11 +56,15 @@ PLACE_STATES = ("not_reached", "pilot", "permanent", "discontinued")
 class Collector:
     """Collects one model-level row per step (and optionally per-place rows)."""
 
-    def __init__(self, model: SocialInnovationModel, collect_places: bool = False) -> None:
+    def __init__(
+        self, model: SocialInnovationModel, collect_places: bool = False, collect_organisations: bool = False
+    ) -> None:
         self.model = model
         self.rows: list[dict[str, float]] = []
         self.collect_places = collect_places
+        self.collect_organisations = collect_organisations
         self.place_rows: list[pd.DataFrame] = []
+        self.org_rows: list[pd.DataFrame] = []
 
     def collect(self) -> dict[str, float]:
         """Append and return the current model-level row."""
@@ -70,11 +74,17 @@ class Collector:
             f = places_frame(self.model)
             f.insert(0, "step", self.model.steps_done)
             self.place_rows.append(f)
+        if self.collect_organisations:
+            self.org_rows.append(organisations_step_frame(self.model))
         return row
 
     def model_frame(self) -> pd.DataFrame:
         """All rows so far as a table."""
         return pd.DataFrame(self.rows)
+
+    def organisations_series(self) -> pd.DataFrame:
+        """The per-step, per-organisation table (empty unless ``collect_organisations``)."""
+        return pd.concat(self.org_rows, ignore_index=True) if self.org_rows else pd.DataFrame()
 
     def places_series(self) -> pd.DataFrame:
         """The per-step, per-place table (empty unless ``collect_places``)."""
@@ -178,6 +188,25 @@ def organisations_frame(model: SocialInnovationModel) -> pd.DataFrame:
             "champion": o.champion,
             "threshold": o.phi,
             "rogers_category": rogers_categories(o.adopt_month),
+        }
+    )
+
+
+def organisations_step_frame(model: SocialInnovationModel) -> pd.DataFrame:
+    """The changing state of every organisation at this step (compact: categories for names)."""
+    o = model.orgs
+    return pd.DataFrame(
+        {
+            "step": np.full(o.n, model.steps_done, dtype=np.int32),
+            "org": np.arange(o.n, dtype=np.int32),
+            "status": pd.Categorical.from_codes(o.status, STATUS_NAMES),
+            "element": pd.Categorical.from_codes(o.element, ELEMENTS),  # -1 (not engaged) becomes missing
+            "funding": pd.Categorical.from_codes(o.funding, FUNDING_NAMES),
+            "form": pd.Categorical.from_codes(o.form, FORMS),
+            "fidelity": o.fidelity.astype(np.float32),
+            "fit": o.fit.astype(np.float32),
+            "effectiveness": o.effectiveness.astype(np.float32),
+            "understanding": o.understanding.astype(np.float32),
         }
     )
 

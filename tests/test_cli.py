@@ -38,8 +38,12 @@ def test_run_writes_tables_and_is_reproducible(tmp_path: Path) -> None:
 
 
 def test_set_overrides_reach_the_manifest(tmp_path: Path) -> None:
-    r = sim("run", "teaching", "--steps", "2", "--set", "organisations.q=0.11", "--out", "o", cwd=tmp_path)
+    r = sim("run", "teaching", "--steps", "2", "--set", "organisations.q=0.11", "--out", "o", "--no-report",
+            "--organisations-series", "--places-series", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+    assert len(pd.read_parquet(tmp_path / "o" / "organisations_series.parquet")) % 3 == 0
+    assert len(pd.read_parquet(tmp_path / "o" / "places_series.parquet")) == 12 * 3
+    assert not (tmp_path / "o" / "report.png").exists()
     man = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert man["scenario"]["organisations"]["q"] == 0.11
 

@@ -127,10 +127,17 @@ def test_rogers_categories_by_adoption_time() -> None:
 
 
 def test_tables_have_one_row_per_entity() -> None:
-    r = run(small_scenario(), seed=1, steps=6, collect_places=True)
+    r = run(small_scenario(), seed=1, steps=6, collect_places=True, collect_organisations=True)
     assert len(r.organisations) == r.n_organisations
     assert len(r.places) == r.n_places
     assert len(r.places_series) == r.n_places * 7
+    os_ = r.organisations_series
+    assert len(os_) == r.n_organisations * 7
+    # the per-step table agrees with the model table: running organisations per step
+    running = os_[os_["status"] == "running"].groupby("step").size().reindex(range(7), fill_value=0)
+    assert running.tolist() == r.model["sites_running"].tolist()
+    engaged = os_.dropna(subset=["element"]).groupby("step").size().reindex(range(7), fill_value=0)
+    assert engaged.tolist() == r.model["sites_running"].tolist()
     assert set(r.places["state"]) <= {"not_reached", "pilot", "permanent", "discontinued"}
     s = r.summary()
     assert s["orgs_adopted"] == r.model["orgs_adopted"].iloc[-1]

@@ -152,9 +152,9 @@ def test_new_sites_get_project_grants_in_range() -> None:
 # ---------------------------------------------------------------- 4 develop
 
 
-def test_develop_moves_periphery_keeps_core_under_full_guardrails() -> None:
-    m = model_with({"levers.adaptation_rate": 0.5, "levers.guardrails": 1.0, "process.experiment_rate": 0.0,
-                    "process.learning_rate": 0.0})
+def develop_one(overrides: dict) -> tuple[SocialInnovationModel, int, np.ndarray, np.ndarray]:
+    """One fully understanding organisation develops for one step: (model, its id, variant before, its need)."""
+    m = model_with(overrides)
     o = m.orgs
     i = int(np.flatnonzero(o.running)[0])
     o.element[:] = -1
@@ -163,22 +163,23 @@ def test_develop_moves_periphery_keeps_core_under_full_guardrails() -> None:
     v0 = o.variant[i].copy()
     need = m.places.need[o.place[i]]
     elements.develop(m)
+    return m, i, v0, need
+
+
+def test_develop_moves_periphery_keeps_core_under_full_guardrails() -> None:
+    m, i, v0, need = develop_one({"levers.adaptation_rate": 0.5, "levers.guardrails": 1.0,
+                                  "process.experiment_rate": 0.0, "process.learning_rate": 0.0})
+    o = m.orgs
     core, per = m.solution.core, m.solution.periphery
     np.testing.assert_allclose(o.variant[i, core], v0[core])
     np.testing.assert_allclose(o.variant[i, per], v0[per] + 0.5 * (need[per] - v0[per]))
 
 
 def test_unguarded_adaptation_drags_the_core() -> None:
-    m = model_with({"levers.adaptation_rate": 0.5, "levers.guardrails": 0.0, "levers.core_leak": 0.4,
-                    "levers.core_drift": 0.0, "process.experiment_rate": 0.0, "process.learning_rate": 0.0})
+    m, i, v0, need = develop_one({"levers.adaptation_rate": 0.5, "levers.guardrails": 0.0, "levers.core_leak": 0.4,
+                                  "levers.core_drift": 0.0, "process.experiment_rate": 0.0,
+                                  "process.learning_rate": 0.0})
     o = m.orgs
-    i = int(np.flatnonzero(o.running)[0])
-    o.element[:] = -1
-    o.element[i] = E["develop"]
-    o.understanding[i] = 1.0
-    v0 = o.variant[i].copy()
-    need = m.places.need[o.place[i]]
-    elements.develop(m)
     core = m.solution.core
     np.testing.assert_allclose(o.variant[i, core], v0[core] + 0.5 * 0.4 * (need[core] - v0[core]))
 

@@ -11,7 +11,7 @@ from sim.elements.spread import adoption_hazard, start_sites
 from sim.elements.transitions import transition_matrix
 from sim.model import SocialInnovationModel
 from sim.rates import per_step
-from sim.scenario import ELEMENTS, SECTORS, ProcessParams
+from sim.scenario import ELEMENTS, FORMS, SECTORS, ProcessParams
 from sim.solution import core_fidelity, g, local_fit
 
 from .conftest import small_scenario
@@ -275,10 +275,7 @@ def test_abandonment_rate_formula_and_stop() -> None:
     i = int(np.flatnonzero(o.running)[0])
     o.fit[i] = 0.5
     o.funding[i] = ORDINARY
-    mult = m.params.value.form_abandonment["project" if o.form[i] == 0 else "internal_unit"]
-    mult = [m.params.value.form_abandonment[f] for f in ("project", "alliance", "new_organisation", "internal_unit")][
-        o.form[i]
-    ]
+    mult = m.params.value.form_abandonment[FORMS[o.form[i]]]
     assert elements.spread.abandonment_rate(m)[i] == pytest.approx(0.01 * mult * 2.0)
     u = np.ones(o.n)
     u[i] = 0.0

@@ -9,6 +9,7 @@ from sim import elements
 from sim.agents import ABANDONED, DISCONTINUED, ORDINARY, PROJECT, RUNNING
 from sim.elements.spread import adoption_hazard, start_sites
 from sim.elements.transitions import transition_matrix
+from sim.elements.understand import partner_sectors
 from sim.model import SocialInnovationModel
 from sim.rates import per_step
 from sim.scenario import ELEMENTS, FORMS, SECTORS, ProcessParams
@@ -65,7 +66,7 @@ def test_understand_raises_understanding_by_rule() -> None:
     o.element[:] = -1
     o.element[i] = E["understand"]
     o.understanding[i] = 0.25
-    sectors = elements.understand.__globals__["partner_sectors"](m)[i]
+    sectors = partner_sectors(m)[i]
     assert 1 <= sectors <= len(SECTORS)
     elements.understand(m)
     expected = 0.25 + 0.2 * 0.8 * (0.5 + 0.5 * sectors / 4) * 0.75

@@ -228,28 +228,36 @@ def offline_server_env(extra: dict | None = None) -> dict:
     return env
 
 
-@pytest.fixture
-def start_server(tmp_path_factory):
+def _server_factory(basetemp: Path):
+    """Yield ``_start(cmd, path="/", env=None, cwd=None, timeout=90.0) -> Server``; stop all started at the end.
+
+    ``{port}`` in ``cmd`` is replaced by a free port; ``_start`` returns once ``path``
+    answers HTTP. Each server runs in its own process group, stopped at teardown.
+    """
     started: list[Server] = []
 
     def _start(cmd, path="/", env=None, cwd=None, timeout=90.0) -> Server:
         port = free_port()
         argv = [str(a).replace("{port}", str(port)) for a in cmd]
-        log_path = Path(tempfile.mkstemp(prefix="server-", suffix=".log", dir=tmp_path_factory.getbasetemp())[1])
+        log_path = Path(tempfile.mkstemp(prefix="server-", suffix=".log", dir=basetemp)[1])
         with open(log_path, "wb") as fh:
             proc = subprocess.Popen(
                 argv, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        url = f"http://127.0.0.1:{port}"
-        server = Server(proc=proc, port=port, url=url, log_path=log_path)
+        server = Server(proc=proc, port=port, url=f"http://127.0.0.1:{port}", log_path=log_path)
         started.append(server)
-        _wait_http(url + path, proc, timeout, log_path)
+        _wait_http(server.url + path, proc, timeout, log_path)
         return server
 
     yield _start
     for server in reversed(started):
         _stop(server.proc)
+
+
+@pytest.fixture
+def start_server(tmp_path_factory):
+    yield from _server_factory(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture
@@ -295,25 +303,7 @@ def module_server(tmp_path_factory):
     process group at the end of the module). Use it only where the tests do not
     depend on server-side state left by each other (e.g. one Solara session per page).
     """
-    started: list[Server] = []
-
-    def _start(cmd, path="/", env=None, cwd=None, timeout=90.0) -> Server:
-        port = free_port()
-        argv = [str(a).replace("{port}", str(port)) for a in cmd]
-        log_path = Path(tempfile.mkstemp(prefix="server-", suffix=".log", dir=tmp_path_factory.getbasetemp())[1])
-        with open(log_path, "wb") as fh:
-            proc = subprocess.Popen(
-                argv, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        server = Server(proc=proc, port=port, url=f"http://127.0.0.1:{port}", log_path=log_path)
-        started.append(server)
-        _wait_http(server.url + path, proc, timeout, log_path)
-        return server
-
-    yield _start
-    for server in reversed(started):
-        _stop(server.proc)
+    yield from _server_factory(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="session")

@@ -188,13 +188,18 @@ def CompareView(live_settings: logic.Settings, lang: Lang) -> None:
                       classes=["sim-add-variant"])
         solara.Button(tr("run_compare", lang), icon_name="mdi-play", color="primary", on_click=start,
                       disabled=busy, classes=["sim-run-compare"])
-    if busy:
-        solara.ProgressLinear(value=progress.value)
-        solara.Text(f"{tr('running', lang)}... {progress.value:.0f} %", classes=["sim-compare-progress"])
-    if run_error.value:
-        solara.Error(run_error.value)
-    if result.value is not None:
-        CompareResults(result.value, metric, lang)
+    # Each conditional part sits in a container of its own, so the results keep their place among
+    # the page's children when the progress bar goes away: otherwise the end of a run would mount the
+    # results anew and a click on a download button in between would go to a widget already closed.
+    with solara.Column(gap="0px", classes=["sim-compare-status"]):
+        if busy:
+            solara.ProgressLinear(value=progress.value)
+            solara.Text(f"{tr('running', lang)}... {progress.value:.0f} %", classes=["sim-compare-progress"])
+        if run_error.value:
+            solara.Error(run_error.value)
+    with solara.Column(gap="0px", classes=["sim-compare-results"]):
+        if result.value is not None:
+            CompareResults(result.value, metric, lang)
 
 
 @solara.component

@@ -221,6 +221,12 @@ def test_compare_runs_downloads_and_saves_scenarios(page, ui, screenshot, tmp_pa
     page.wait_for_selector(".sim-run-compare", timeout=10_000)
     page.locator(".sim-run-compare").click()
     page.wait_for_selector(".sim-compare-done", timeout=120_000)
+    # the results must not be mounted anew when the run's progress bar goes away: a click on a
+    # download button in that moment would go to a closed widget and never download
+    page.evaluate("document.querySelector('.sim-downloads').setAttribute('data-first-render', '1')")
+    page.wait_for_selector(".sim-run-compare:not([disabled])", timeout=30_000)
+    page.wait_for_timeout(500)
+    assert page.locator(".sim-downloads[data-first-render]").count() == 1, "results were mounted twice"
     assert "2 variants x 5 replicates x 60 steps" in page.locator(".sim-compare-done").inner_text()
     assert page.locator(".sim-compare-levels .sim-bands path").count() == 2  # a band per variant
     assert page.locator(".sim-compare-diffs .sim-bands path").count() == 1  # B - A, paired by seed

@@ -135,6 +135,63 @@ def test_identical_results_in_process_two_workers_and_dask(tmp_path: Path) -> No
     assert len(series["in-process"]) == 8 * 9  # steps 0..8 per run
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_sweep_on_a_separately_started_dask_cluster(tmp_path: Path) -> None:
+    """`sim sweep --scheduler tcp://...` against a scheduler and workers started as a user would."""
+    from distributed import Client
+
+    exp_file = write_exp(tmp_path)
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "dask"]
+    logs = [open(tmp_path / f"{name}.log", "w") for name in ("scheduler", "worker")]  # noqa: SIM115
+    procs = [
+        subprocess.Popen(
+            [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=logs[0], stderr=subprocess.STDOUT, cwd=tmp_path,
+        )
+    ]
+    try:
+        with Client(address, timeout=60) as client:  # waits for the scheduler to come up
+            procs.append(subprocess.Popen(
+                [*dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard",
+                 "--local-directory", str(tmp_path / "dask-worker")],
+                stdout=logs[1], stderr=subprocess.STDOUT, cwd=tmp_path,
+            ))
+            client.wait_for_workers(2, timeout=120)
+            res = subprocess.run(
+                [sys.executable, "-m", "sim", "sweep", str(exp_file), "--out", str(tmp_path / "dask"),
+                 "--scheduler", address],
+                capture_output=True, text=True, timeout=600, cwd=ROOT,
+            )
+            assert res.returncode == 0, res.stdout + res.stderr
+            prefixes = client.run_on_scheduler(
+                lambda dask_scheduler: {k: sum(p.state_counts.values()) for k, p in dask_scheduler.task_prefixes.items()}
+            )
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+        for log in logs:
+            log.close()
+    manifest, _, frame, fails = load_sweep(tmp_path / "dask")
+    assert fails.empty and manifest["status"] == "complete"
+    assert address in manifest["executor"]
+    exp, base = load_experiment(exp_file)
+    sweep(exp, base, tmp_path / "ref", ExecutorSpec("in-process"))
+    _, _, ref, _ = load_sweep(tmp_path / "ref")
+    pd.testing.assert_frame_equal(frame, ref, check_exact=True)
+    assert prefixes and all(n > 0 for n in prefixes.values()), prefixes  # the runs went through this cluster
+
+
 def test_other_experiment_in_same_folder_is_refused(tmp_path: Path) -> None:
     exp, base = load_experiment(write_exp(tmp_path, steps=3))
     sweep(exp, base, tmp_path / "o", ExecutorSpec("in-process"))

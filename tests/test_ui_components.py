@@ -10,6 +10,7 @@ import zipfile
 
 import numpy as np
 import pytest
+import scipy.stats
 
 solara = pytest.importorskip("solara")
 v = pytest.importorskip("ipyvuetify")
@@ -173,8 +174,15 @@ def test_comparison_uses_common_random_numbers_and_saves_loadable_scenarios(tmp_
     assert (diffs[diffs["variant"] == "Same"][["mean", "lo", "hi"]] == 0).all().all()  # CRN: identical twins
     bands = logic.compare_bands(df, "people_aware")
     assert (bands["lo"] <= bands["mean"] + 1e-9).all() and (bands["mean"] <= bands["hi"] + 1e-9).all()
-    summary = logic.final_summary(df, "A", ["people_aware"])
-    assert set(summary["variant"]) == {"A", "Same", "B"}
+    summary = logic.final_summary(df, "A", ["people_aware"]).set_index("variant")
+    assert set(summary.index) == {"A", "Same", "B"}
+    assert summary.loc["Same", ["diff_mean", "ci_lo", "ci_hi"]].tolist() == [0.0, 0.0, 0.0]
+    last = df[df["step"] == df["step"].max()].pivot(index="seed", columns="variant", values="people_aware")
+    d = (last["B"] - last["A"]).to_numpy()
+    assert d.std() > 0  # the guardrails change the outcome, so the interval below is not trivially 0
+    half = scipy.stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))  # paired t, by hand
+    assert summary.loc["B", "ci_lo"] == pytest.approx(d.mean() - half)
+    assert summary.loc["B", "ci_hi"] == pytest.approx(d.mean() + half)
     assert len(logic.to_parquet_bytes(df)) > 0 and logic.to_csv_bytes(df).startswith(b"variant,replicate,seed")
     with zipfile.ZipFile(io.BytesIO(logic.scenarios_zip([a, b], 3, 12, 5))) as z:
         (tmp_path / "b.toml").write_bytes(z.read("b.toml"))

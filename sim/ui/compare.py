@@ -238,11 +238,15 @@ def CompareResults(res: CompareResult, metric: solara.Reactive[str], lang: Lang)
         [
             logic.metric_label(r.figure, lang), r.variant, f"{r.mean:,.3g}",
             "" if r.variant == baseline else f"{r.diff_mean:+,.3g}",
+            "" if r.variant == baseline else f"{r.ci_lo:+,.3g} .. {r.ci_hi:+,.3g}",
             "" if r.variant == baseline else f"{r.diff_lo:+,.3g} .. {r.diff_hi:+,.3g}",
         ]
         for r in summary.itertuples(index=False)
     ]
-    heads = [tr("metric", lang), tr("variant", lang), tr("mean", lang), tr("difference", lang), tr("band", lang)]
+    heads = [
+        tr("metric", lang), tr("variant", lang), tr("mean", lang), tr("difference", lang), tr("ci_mean", lang),
+        tr("band", lang),
+    ]
     with solara.Card(f"{tr('final_table', lang)} ({tr('month', lang)} {res.frame['month'].max():g})",
                      classes=["sim-compare-table"]):
         # plain HTML: solara.Markdown would fetch mermaid from a CDN

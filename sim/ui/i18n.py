@@ -130,7 +130,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "mean": {"en": "mean", "sv": "medel"},
     "difference": {"en": "difference", "sv": "skillnad"},
-    "band": {"en": "10-90 %", "sv": "10-90 %"},
+    "band": {"en": "10-90 % of seeds", "sv": "10-90 % av fröna"},
+    "ci_mean": {"en": "95 % CI of the mean", "sv": "95 % KI för medelvärdet"},
     "bad_number": {
         "en": "{field}: {value!r} is not a whole number between {lo} and {hi}.",
         "sv": "{field}: {value!r} är inte ett heltal mellan {lo} och {hi}.",

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.agents import ORDINARY, PROJECT
+from sim.explore.compare import paired_difference
 from sim.results import PLACE_STATES, place_states, places_frame
 from sim.scenario import ELEMENTS, LeverParams, Scenario, dump_toml, list_presets, load_scenario
 from sim.ui.i18n import Lang, element_names, tr
@@ -526,21 +527,28 @@ def band_series(bands: pd.DataFrame, colours: dict[str, str]) -> tuple[list[floa
 
 
 def final_summary(df: pd.DataFrame, baseline: str, metrics: Sequence[str] = COMPARE_METRICS) -> pd.DataFrame:
-    """At the last step: mean per variant and mean paired difference from ``baseline`` for each figure."""
+    """At the last step: mean per variant and paired difference from ``baseline`` for each figure.
+
+    ``diff_lo``/``diff_hi``: 10th and 90th percentile of the per-seed differences (their
+    spread); ``ci_lo``/``ci_hi``: 95 % paired t-interval of the mean difference (as in
+    ``sim compare``), which narrows with more replicates.
+    """
     last = df[df["step"] == df["step"].max()]
     rows = []
     for metric in metrics:
         means = last.groupby("variant", sort=False)[metric].mean()
         base = last[last["variant"] == baseline].set_index("seed")[metric]
         for name, mean in means.items():
-            other = last[last["variant"] == name].set_index("seed")[metric]
+            other = last[last["variant"] == name].set_index("seed")[metric].reindex(base.index)
             d = (other - base).dropna()
+            pair = paired_difference(base.to_numpy(float), other.to_numpy(float))
             rows.append(
                 {
                     "figure": metric, "variant": name, "mean": float(mean),
                     "diff_mean": float(d.mean()) if len(d) else float("nan"),
                     "diff_lo": float(d.quantile(0.1)) if len(d) else float("nan"),
                     "diff_hi": float(d.quantile(0.9)) if len(d) else float("nan"),
+                    "ci_lo": pair["ci_low"], "ci_hi": pair["ci_high"],
                 }
             )
     return pd.DataFrame(rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.stats
 
 from sim.validation.calibrate import (
     calibrate_study,
@@ -25,12 +26,8 @@ def test_studies_load() -> None:
 
 def test_fit_recovers_known_parameters() -> None:
     """Adoption times simulated with known p, q on a real network: the MLE is within 3 SE of the truth."""
-    st = load_study("brfarmers", "community")
     p, q = 0.02, 0.3
-    adopted = simulate_curves(st, np.array([[p, q]]), seed=5)[0]
-    first = np.where(adopted.any(axis=0), adopted.argmax(axis=0), -1)
-    st.toa = np.where(first >= 0, st.times[np.maximum(first, 0)], np.inf).astype(float)
-    fit = fit_adoption(st)
+    fit = fit_adoption(_simulated_study("brfarmers", "community", p, q, seed=5))
     se_p, se_q = fit.se
     assert abs(fit.p - p) <= 3 * se_p
     assert abs(fit.q - q) <= 3 * se_q
@@ -53,3 +50,42 @@ def test_holdout_community_inside_band_most_points() -> None:
     hb = res.holdout_band
     assert np.all(hb.lo <= hb.median) and np.all(hb.median <= hb.hi)
     assert res.holdout_ok
+
+
+def _simulated_study(name: str, network: str, p: float, q: float, seed: int):  # noqa: ANN202
+    """The study's real network with adoption times simulated from the model's rule at known ``p, q``."""
+    st = load_study(name, network)
+    adopted = simulate_curves(st, np.array([[p, q]]), seed=seed)[0]
+    first = np.where(adopted.any(axis=0), adopted.argmax(axis=0), -1)
+    st.toa = np.where(first >= 0, st.times[np.maximum(first, 0)], np.inf).astype(float)
+    return st
+
+
+def test_profile_interval_ends_where_the_likelihood_has_dropped_by_1_92() -> None:
+    st = load_study("brfarmers", "community")
+    fit = fit_adoption(st)
+    members = np.arange(st.n)
+    limit = scipy.stats.chi2.ppf(0.95, 1) / 2  # 1.92
+    q_grid = np.linspace(0.0, 1.0, 20_001)
+    for which, (lo, hi) in ((0, fit.profile["p"]), (1, fit.profile["q"])):
+        est = (fit.p, fit.q)[which]
+        assert lo < est < hi
+        for end in (lo, hi):  # profile over the other parameter on a fine grid, by brute force
+            if which == 0:
+                prof = max(log_likelihood(st, end, qq, members) for qq in q_grid[::50])
+            else:
+                prof = max(log_likelihood(st, pp, end, members) for pp in np.linspace(1e-6, 0.05, 401))
+            assert fit.loglik - prof == pytest.approx(limit, abs=0.02)
+
+
+def test_profile_intervals_cover_the_truth_at_their_nominal_rate() -> None:
+    """Coverage over 100 simulated studies: 95 % nominal, tolerance 3 binomial SE (0.95 - 0.065)."""
+    p, q, k = 0.05, 0.3, 100
+    covered = {"p": 0, "q": 0}
+    for seed in range(k):
+        fit = fit_adoption(_simulated_study("medInnovations", "nominations", p, q, seed))
+        covered["p"] += fit.profile["p"][0] <= p <= fit.profile["p"][1]
+        covered["q"] += fit.profile["q"][0] <= q <= fit.profile["q"][1]
+    floor = 0.95 - 3 * np.sqrt(0.95 * 0.05 / k)
+    assert covered["p"] / k >= floor, covered
+    assert covered["q"] / k >= floor, covered

@@ -29,8 +29,12 @@ with ``p`` and ``q`` per time unit of the study (month or year).
 in every observed period contributes ``log h`` if they adopted then and
 ``log(1 - h)`` otherwise; non-adopters are censored at the end. Exposures are
 computed from the observed adoption times. Uncertainty: standard errors from the
-observed information (numerical Hessian of the log-likelihood), and 95 % Wald
-intervals (truncated at 0).
+observed information (numerical Hessian of the log-likelihood) with 95 % Wald
+intervals (truncated at 0), and 95 % profile-likelihood intervals (the values of one
+parameter whose profile log-likelihood, maximised over the other, lies within
+``chi2(1).ppf(0.95) / 2 = 1.92`` of the maximum; they need no normal approximation and
+respect the bounds ``p > 0``, ``q >= 0``, so they are the ones to read when a parameter
+is close to 0 or the likelihood is skewed).
 
 **Check.** One community per study is held out (by default the last one in the
 file, chosen before looking at the fit); ``p, q`` are fitted on the others, and the
@@ -193,15 +197,22 @@ def exposures(study: Study) -> np.ndarray:
 
 def log_likelihood(study: Study, p: float, q: float, members: np.ndarray, x: np.ndarray | None = None) -> float:
     """Log-likelihood of the observed adoption times of ``members`` under the rule ``min(p + q x, 1)``."""
+    return _likelihood_terms(study, members, x)(p, q)
+
+
+def _likelihood_terms(study: Study, members: np.ndarray, x: np.ndarray | None = None) -> Any:
+    """``(p, q) -> log-likelihood`` of ``members``, with the at-risk cells and exposures gathered once."""
     x = exposures(study) if x is None else x
-    ll = 0.0
     toa = study.toa[members]
-    for k, t in enumerate(study.times):
-        at_risk = toa >= t
-        h = np.clip(p + q * x[k, members][at_risk], 1e-12, 1 - 1e-12)
-        y = toa[at_risk] == t
-        ll += float(np.sum(np.where(y, np.log(h), np.log1p(-h))))
-    return ll
+    at_risk = toa[None, :] >= study.times[:, None]  # (periods, members)
+    xr = x[:, members][at_risk]
+    adopted = (toa[None, :] == study.times[:, None])[at_risk]
+
+    def loglik(p: float, q: float) -> float:
+        h = np.clip(p + q * xr, 1e-12, 1 - 1e-12)
+        return float(np.sum(np.log(np.where(adopted, h, 1.0 - h))))
+
+    return loglik
 
 
 @dataclass
@@ -219,6 +230,8 @@ class FitResult:
     n_events: int
     train: list[int]
     holdout: int | None
+    profile: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """95 % profile-likelihood interval of ``p`` and ``q`` (see :func:`profile_interval`)."""
 
     @property
     def se(self) -> tuple[float, float]:
@@ -246,18 +259,59 @@ def _hessian(f: Any, x: np.ndarray, h: np.ndarray) -> np.ndarray:
     return out
 
 
+BOUNDS = ((1e-6, 1.0), (0.0, 1.0))
+"""Allowed range of ``p`` and ``q`` in the fit (per time unit of the study)."""
+
+
+def profile_interval(
+    nll: Any, theta: np.ndarray, which: int, level: float = 0.95, bounds: tuple = BOUNDS,
+) -> tuple[float, float]:
+    """Profile-likelihood interval of parameter ``which`` (0 = p, 1 = q) around the MLE ``theta``.
+
+    ``nll`` is the negative log-likelihood of ``(p, q)``. The interval holds the values
+    ``v`` with ``min_other nll(v, other) - nll(theta) <= chi2(1).ppf(level) / 2``; where
+    that never exceeds the limit up to a bound, the interval ends at the bound.
+    """
+    from scipy.optimize import brentq, minimize_scalar
+    from scipy.stats import chi2
+
+    other = 1 - which
+    nll_min = float(nll(theta))
+    limit = float(chi2.ppf(level, 1)) / 2.0
+    lo_o, hi_o = bounds[other]
+
+    def excess(v: float) -> float:
+        def f(u: float) -> float:
+            t = np.empty(2)
+            t[which], t[other] = v, u
+            return float(nll(t))
+
+        inner = minimize_scalar(f, bounds=(lo_o, hi_o), method="bounded", options={"xatol": 1e-7})
+        best = min(float(inner.fun), f(float(theta[other])))  # never worse than the MLE's partner value
+        return best - nll_min - limit
+
+    est = float(theta[which])
+    ends = []
+    for bound in bounds[which]:
+        if abs(bound - est) < 1e-12 or excess(bound) <= 0.0:
+            ends.append(float(bound))
+        else:
+            ends.append(float(brentq(excess, est, bound, xtol=1e-7 * max(abs(est), 1e-3))))
+    return ends[0], ends[1]
+
+
 def fit_adoption(study: Study | str, holdout: int | None = None) -> FitResult:
     """Maximum-likelihood ``p, q`` of the model's adoption rule on ``study``, leaving out community ``holdout``."""
     st = load_study(study) if isinstance(study, str) else study
     members = np.flatnonzero(st.community != holdout) if holdout is not None else np.arange(st.n)
-    x = exposures(st)
+    loglik = _likelihood_terms(st, members)
 
     def nll(theta: np.ndarray) -> float:
-        return -log_likelihood(st, float(theta[0]), float(theta[1]), members, x)
+        return -loglik(float(theta[0]), float(theta[1]))
 
     best = None
     for p0, q0 in ((0.02, 0.1), (0.05, 0.3), (0.01, 0.6)):
-        res = minimize(nll, np.array([p0, q0]), method="L-BFGS-B", bounds=[(1e-6, 1.0), (0.0, 1.0)])
+        res = minimize(nll, np.array([p0, q0]), method="L-BFGS-B", bounds=list(BOUNDS))
         if best is None or res.fun < best.fun:
             best = res
     assert best is not None
@@ -275,6 +329,7 @@ def fit_adoption(study: Study | str, holdout: int | None = None) -> FitResult:
     return FitResult(
         st.name, st.network_kind, STUDIES[st.name]["unit"], float(theta[0]), float(theta[1]), cov, -float(best.fun),
         len(members), events, train, holdout,
+        {name: profile_interval(nll, theta, i) for i, name in enumerate(("p", "q"))},
     )
 
 
@@ -406,18 +461,27 @@ def _plot(res: StudyCalibration, img_dir: Path) -> list[str]:
 def calibration_markdown(results: list[StudyCalibration], img_prefix: str = "") -> str:
     """A Markdown section: fitted parameters with uncertainty, plots and the held-out check."""
     lines = [
-        "| study | network | fitted on | p (95 % CI) | q (95 % CI) | per | log-lik | people | adoptions |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| study | network | fitted on | p | 95 % Wald | 95 % profile | q | 95 % Wald | 95 % profile | per "
+        "| log-lik | people | adoptions |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         for fit in (r.fit, r.holdout_fit):
             on = "all communities" if fit.holdout is None else f"all but {fit.holdout}"
             pl, ph = fit.interval("p")
             ql, qh = fit.interval("q")
+            (ppl, pph), (pql, pqh) = fit.profile["p"], fit.profile["q"]
             lines.append(
-                f"| {r.study} | {fit.network} | {on} | {fit.p:.4f} ({pl:.4f}-{ph:.4f}) | "
-                f"{fit.q:.3f} ({ql:.3f}-{qh:.3f}) | {fit.unit} | {fit.loglik:.1f} | {fit.n_people} | {fit.n_events} |"
+                f"| {r.study} | {fit.network} | {on} | {fit.p:.4f} | {pl:.4f}-{ph:.4f} | {ppl:.4f}-{pph:.4f} | "
+                f"{fit.q:.3f} | {ql:.3f}-{qh:.3f} | {pql:.3f}-{pqh:.3f} | {fit.unit} | {fit.loglik:.1f} | "
+                f"{fit.n_people} | {fit.n_events} |"
             )
+    lines.append("")
+    lines.append(
+        "Wald: estimate +- 1.96 SE from the observed information (truncated at 0). Profile: the values whose "
+        "profile log-likelihood is within 1.92 of the maximum (no normal approximation; read these when the "
+        "two differ)."
+    )
     lines.append("")
     for r in results:
         hb = r.holdout_band

@@ -89,10 +89,11 @@ def render(
             "`sim calibrate` fits `p` and `q` of the adoption rule `min(p + q x, 1)` per period (the model's "
             "`adoption_hazard` with thresholds 0) by maximum likelihood to the observed adoption times on the "
             "observed network (data: Valente 1995 via netdiffuseR, see `data/README.md`). Intervals are 95 % Wald "
-            "intervals from the observed information. The exposure network (nominations, symmetrised nominations "
-            "or the whole community) is chosen by likelihood on the training communities. Bands are 90 % "
-            "prediction bands of simulations from nobody adopted, drawing `(p, q)` from their sampling "
-            "distribution.",
+            "intervals from the observed information and 95 % profile-likelihood intervals (a test checks that the "
+            "profile intervals cover known parameters of simulated studies at their nominal rate). The exposure "
+            "network (nominations, symmetrised nominations or the whole community) is chosen by likelihood on the "
+            "training communities. Bands are 90 % prediction bands of simulations from nobody adopted, drawing "
+            "`(p, q)` from their sampling distribution.",
             "",
             calibration_markdown(calibrations, img_prefix=IMG_SUBDIR.as_posix() + "/"),
         ]

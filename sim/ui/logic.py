@@ -545,7 +545,7 @@ def final_summary(df: pd.DataFrame, baseline: str, metrics: Sequence[str] = COMP
             rows.append(
                 {
                     "figure": metric, "variant": name, "mean": float(mean),
-                    "diff_mean": float(d.mean()) if len(d) else float("nan"),
+                    "diff_mean": pair["diff"],
                     "diff_lo": float(d.quantile(0.1)) if len(d) else float("nan"),
                     "diff_hi": float(d.quantile(0.9)) if len(d) else float("nan"),
                     "ci_lo": pair["ci_low"], "ci_hi": pair["ci_high"],

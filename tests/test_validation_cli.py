@@ -42,3 +42,13 @@ def test_calibrate_command(tmp_path: Path) -> None:
     assert "p = " in res.output and "held-out community 4" in res.output
     assert (tmp_path / "calibration.md").exists()
     assert (tmp_path / "calibration_medInnovations.png").exists()
+
+
+def test_calibrate_unknown_holdout_exits_2_lists_communities_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "cal"
+    res = CliRunner().invoke(
+        app, ["calibrate", "--study", "medInnovations", "--holdout", "99", "--out", str(out)], terminal_width=200
+    )
+    assert res.exit_code == 2
+    assert "no community 99; communities are [1, 2, 3, 4]" in res.output  # brackets survive Rich's markup
+    assert not out.exists()

@@ -92,7 +92,7 @@ class Study:
     @property
     def communities(self) -> list[int]:
         """Community ids in file order."""
-        return list(pd.unique(self.community))
+        return [int(c) for c in pd.unique(self.community)]
 
     def observed_curve(self, members: np.ndarray | None = None) -> np.ndarray:
         """Cumulative share adopted at the end of each observed period (of ``members``, default all)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Annotated
@@ -98,12 +99,15 @@ def register(app: typer.Typer) -> None:
             fail(f"--study: unknown study {study!r}; choose from {', '.join(STUDIES)} or all")
         if holdout is not None and len(names) > 1:
             fail("--holdout: needs one --study")
+        created = not out.exists()
         out.mkdir(parents=True, exist_ok=True)
         results = []
         for name in names:
             try:
                 res = calibrate_study(name, holdout=holdout, sims=sims, seed=seed, img_dir=out)
             except ValueError as err:
+                if created:  # nothing half-written
+                    shutil.rmtree(out, ignore_errors=True)
                 fail(str(err))
             results.append(res)
             f = res.fit

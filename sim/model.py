@@ -30,6 +30,7 @@ from sim.scenario import Scenario
 from sim.solution import design_solution
 from sim.streams import Streams
 from sim.world import build_org_network, build_places, build_population_network
+from sim.world.places import organisation_counts
 
 
 class SocialInnovationModel(mesa.Model):
@@ -62,7 +63,7 @@ class SocialInnovationModel(mesa.Model):
         # --- world
         self.places = build_places(scenario, self.streams.places)
         op = scenario.organisations
-        counts = op.base_per_place + np.floor(op.per_10k_population * self.places.population / 10_000).astype(np.int64)
+        counts = organisation_counts(op, self.places.population)
         k = scenario.solution.k_core + scenario.solution.k_periphery
         self.solution = design_solution(scenario.solution, self.places.need.mean(axis=0), self.streams.solution)
         self.orgs = create_org_state(

@@ -211,6 +211,7 @@ def reference_model(scenario: Scenario, seed: int) -> ReferenceAdoptionModel:
     from sim.streams import Streams
     from sim.validation.limits import effective_p, limit_violations
     from sim.world import build_org_network, build_places
+    from sim.world.places import organisation_counts
 
     bad = limit_violations(scenario)
     if bad:
@@ -218,7 +219,7 @@ def reference_model(scenario: Scenario, seed: int) -> ReferenceAdoptionModel:
     op = scenario.organisations
     streams = Streams(seed)
     places = build_places(scenario, streams.places)
-    counts = op.base_per_place + np.floor(op.per_10k_population * places.population / 10_000).astype(np.int64)
+    counts = organisation_counts(op, places.population)
     org_place = np.repeat(np.arange(places.n, dtype=np.int32), counts)
     net = build_org_network(op, org_place, places.x_km, places.y_km, places.population, streams.org_network)
     n = len(org_place)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.scenario import Scenario
+from sim.scenario import OrganisationParams, Scenario
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 MUNICIPALITIES_CSV = DATA_DIR / "swedish_municipalities.csv"
@@ -117,3 +117,17 @@ def _beta(rng: np.random.Generator, mean: float, conc: float, n: int) -> np.ndar
     if mean <= 0.0 or mean >= 1.0:
         return np.full(n, float(mean))
     return rng.beta(mean * conc, (1.0 - mean) * conc, n)
+
+
+def organisation_counts(organisations: OrganisationParams, population: np.ndarray) -> np.ndarray:
+    """Organisations in each place: ``base_per_place + floor(per_10k_population * population / 10_000)``.
+
+    Args:
+        organisations: the scenario's ``organisations`` section.
+        population: persons per place (int or float array).
+
+    Returns:
+        int64 array, one count per place (>= ``base_per_place``).
+    """
+    pop = np.asarray(population, dtype=np.float64)
+    return organisations.base_per_place + np.floor(organisations.per_10k_population * pop / 10_000).astype(np.int64)

@@ -163,10 +163,10 @@ def result_of(model: SocialInnovationModel) -> RunResult:
     return RunResult(
         scenario=model.params,
         seed=model.seed,
-        steps=model.steps_done,
+        steps=model.steps,
         model=model.collector.model_frame(),
-        organisations=organisations_frame(model),
-        places=places_frame(model),
+        organisations=organisations_frame(model.state),
+        places=places_frame(model.state),
         places_series=model.collector.places_series(),
         organisations_series=model.collector.organisations_series(),
         n_places=model.places.n,

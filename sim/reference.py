@@ -41,10 +41,13 @@ import pandas as pd
 import scipy.sparse as sp
 from mesa.discrete_space import FixedAgent, Network
 
+from sim.codes import Status
 from sim.rates import per_step
-from sim.scenario import Scenario
+from sim.scenario import FORMS, Scenario
+from sim.streams import Streams
+from sim.world.build import build_world
 
-NOT_ADOPTED, RUNNING, STOPPED = 0, 1, 2
+NOT_ADOPTED, RUNNING, STOPPED = Status.NOT_ADOPTED, Status.RUNNING, Status.ABANDONED
 
 
 class ReferenceOrganisation(FixedAgent):
@@ -52,7 +55,7 @@ class ReferenceOrganisation(FixedAgent):
 
     Attributes:
         phi: adoption threshold, a share of ties in [0, 1].
-        status: ``NOT_ADOPTED`` (0), ``RUNNING`` (1) or ``STOPPED`` (2, abandoned).
+        status: a :class:`sim.codes.Status`: ``NOT_ADOPTED``, ``RUNNING`` or ``ABANDONED`` (``STOPPED``).
         ever_adopted: whether it has ever run the solution.
     """
 
@@ -200,6 +203,40 @@ class ReferenceAdoptionModel(mesa.Model):
         return pd.DataFrame(self.rows)
 
 
+def effective_p(sc: Scenario) -> float:
+    """Own adoption hazard after the guardrail cost: ``p (1 - guardrail_spread_cost * guardrails)`` [1/month]."""
+    return sc.organisations.p * (1.0 - sc.levers.guardrail_spread_cost * sc.levers.guardrails)
+
+
+def limit_violations(sc: Scenario) -> list[str]:
+    """Model terms switched on that the plain adoption rule ``p + q s(x)[x>=phi]``, ``delta`` leaves out.
+
+    An empty list means the vectorised model reduces to the rule of :mod:`sim.reference`.
+    """
+    op, lev = sc.organisations, sc.levers
+    out = []
+    if op.visibility_pull > 0:
+        out.append("organisations.visibility_pull > 0 (visible value adds adoption hazard)")
+    if sc.process.spread_push > 0:
+        out.append("process.spread_push > 0 (sites in the spread element push adoption)")
+    if lev.project_share > 0:
+        out.append("levers.project_share > 0 (project grants end: pilot death)")
+    if sc.scaling_up.enabled:
+        out.append("scaling_up.enabled (policy moves thresholds and p)")
+    if lev.norm_work > 0 and (op.threshold_mean > 0 or op.threshold_sd > 0 or op.thresholds is not None):
+        out.append("levers.norm_work > 0 with thresholds (scaling deep lowers thresholds)")
+    if lev.brokering > 0 and op.network != "full":
+        out.append("levers.brokering > 0 (brokers add ties during the run)")
+    if op.abandonment > 0:
+        neutral = (
+            op.abandonment_fit_effect == 0 and op.abandonment_effect_effect == 0 and op.abandonment_unfunded == 1
+            and all(sc.value.form_abandonment[f] == 1.0 for f in FORMS)
+        )
+        if not neutral:
+            out.append("abandonment multipliers not neutral (fit, effect, funding or form change delta)")
+    return out
+
+
 def reference_model(scenario: Scenario, seed: int) -> ReferenceAdoptionModel:
     """A reference model of a scenario in a validation limit (see :func:`sim.validation.limits.limit_violations`).
 
@@ -208,21 +245,12 @@ def reference_model(scenario: Scenario, seed: int) -> ReferenceAdoptionModel:
     network; thresholds, seeding and decisions use the reference's own generator.
     Raises ``ValueError`` if the scenario switches on a term the reference lacks.
     """
-    from sim.streams import Streams
-    from sim.validation.limits import effective_p, limit_violations
-    from sim.world import build_org_network, build_places
-    from sim.world.places import organisation_counts
-
     bad = limit_violations(scenario)
     if bad:
         raise ValueError("reference_run: scenario is not in the plain adoption limit: " + "; ".join(bad))
     op = scenario.organisations
-    streams = Streams(seed)
-    places = build_places(scenario, streams.places)
-    counts = organisation_counts(op, places.population)
-    org_place = np.repeat(np.arange(places.n, dtype=np.int32), counts)
-    net = build_org_network(op, org_place, places.x_km, places.y_km, places.population, streams.org_network)
-    n = len(org_place)
+    net = build_world(scenario, Streams(seed)).network
+    n = net.n
     rng = np.random.default_rng(seed)
     if op.thresholds is not None:
         if len(op.thresholds) != n:

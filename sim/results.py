@@ -37,17 +37,13 @@ Model-level columns (one row per step, step 0 is the initial state):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
-from sim.agents import FUNDING_NAMES, RUNNING, STATUS_NAMES
+from sim.codes import FUNDING_NAMES, STATUS_NAMES, Funding, Status
 from sim.population import AWARE, BENEFITING, DROPPED_OUT, PARTICIPATING, STATE_NAMES, UNAWARE
-from sim.scenario import ELEMENTS, FORMS, SECTORS
-
-if TYPE_CHECKING:
-    from sim.model import SocialInnovationModel
+from sim.scenario import ELEMENTS, FORMS, SECTORS, Scenario
+from sim.state import SimState
 
 ROGERS = ("innovator", "early_adopter", "early_majority", "late_majority", "laggard")
 PLACE_STATES = ("not_reached", "pilot", "permanent", "discontinued")
@@ -57,9 +53,10 @@ class Collector:
     """Collects one model-level row per step (and optionally per-place rows)."""
 
     def __init__(
-        self, model: SocialInnovationModel, collect_places: bool = False, collect_organisations: bool = False
+        self, state: SimState, params: Scenario, collect_places: bool = False, collect_organisations: bool = False
     ) -> None:
-        self.model = model
+        self.state = state
+        self.params = params
         self.rows: list[dict[str, float]] = []
         self.collect_places = collect_places
         self.collect_organisations = collect_organisations
@@ -68,14 +65,14 @@ class Collector:
 
     def collect(self) -> dict[str, float]:
         """Append and return the current model-level row."""
-        row = model_row(self.model)
+        row = model_row(self.state)
         self.rows.append(row)
         if self.collect_places:
-            f = places_frame(self.model)
-            f.insert(0, "step", self.model.steps_done)
+            f = places_frame(self.state)
+            f.insert(0, "step", self.state.clock.step)
             self.place_rows.append(f)
         if self.collect_organisations:
-            self.org_rows.append(organisations_step_frame(self.model))
+            self.org_rows.append(organisations_step_frame(self.state))
         return row
 
     def model_frame(self) -> pd.DataFrame:
@@ -91,30 +88,31 @@ class Collector:
         return pd.concat(self.place_rows, ignore_index=True) if self.place_rows else pd.DataFrame()
 
 
-def _survival(model: SocialInnovationModel, months: float) -> float:
-    o = model.orgs
+def _survival(state: SimState, months: float) -> float:
+    o = state.orgs
     ended = o.funding_ended
-    elig = ~np.isnan(ended) & (ended <= model.month - months + 1e-9)
+    elig = ~np.isnan(ended) & (ended <= state.month - months + 1e-9)
     if not elig.any():
         return float("nan")
-    alive = (o.status[elig] == RUNNING) | (o.stop_month[elig] > ended[elig] + months)
+    alive = (o.status[elig] == Status.RUNNING) | (o.stop_month[elig] > ended[elig] + months)
     return float(np.mean(alive))
 
 
-def model_row(model: SocialInnovationModel) -> dict[str, float]:
+def model_row(state: SimState) -> dict[str, float]:
     """The model-level figures of the current state."""
-    o = model.orgs
+    o = state.orgs
     run = o.running
-    counts = model.people.counts()
-    acc = model.accounts
+    people = state.people
+    counts = people.counts()
+    acc = state.accounts
     row: dict[str, float] = {
-        "step": model.steps_done,
-        "month": model.month,
+        "step": state.clock.step,
+        "month": state.month,
         "orgs_adopted": int((~np.isnan(o.adopt_month)).sum()),
-        **model.site_counts(),
-        "places_reached": int((~np.isnan(model.first_reached)).sum()),
+        **state.site_counts(),
+        "places_reached": int((~np.isnan(state.first_reached)).sum()),
         "places_running": int(len(np.unique(o.place[run]))),
-        "people_aware": int(model.people.n - counts[UNAWARE]),
+        "people_aware": int(people.n - counts[UNAWARE]),
         "people_participating": int(counts[PARTICIPATING]),
         "people_benefiting": int(counts[BENEFITING]),
         "people_dropped_out": int(counts[DROPPED_OUT]),
@@ -127,10 +125,10 @@ def model_row(model: SocialInnovationModel) -> dict[str, float]:
         "value_environmental": float(acc.environmental.sum()),
         "cost": float(acc.cost.sum()),
         "visible_value": float(acc.visible.sum()),
-        "visibility": model.visibility_signal,
-        "scaled_up": int(model.policy_step is not None),
-        "survival_12": _survival(model, 12.0),
-        "survival_24": _survival(model, 24.0),
+        "visibility": state.visibility_signal,
+        "scaled_up": int(state.policy.in_force),
+        "survival_12": _survival(state, 12.0),
+        "survival_24": _survival(state, 24.0),
     }
     row["net_economic"] = row["value_economic"] - row["cost"]
     forms = np.bincount(o.form[run].astype(np.int64), minlength=len(FORMS))
@@ -159,15 +157,15 @@ def rogers_categories(adopt_month: np.ndarray) -> np.ndarray:
     return out
 
 
-def organisations_frame(model: SocialInnovationModel) -> pd.DataFrame:
+def organisations_frame(state: SimState) -> pd.DataFrame:
     """One row per organisation: its state at the end of the run."""
-    o = model.orgs
+    o = state.orgs
     el = np.array(list(ELEMENTS) + [""], dtype=object)
     return pd.DataFrame(
         {
             "org": np.arange(o.n),
             "place": o.place,
-            "place_name": model.places.name[o.place].astype(str),
+            "place_name": state.places.name[o.place].astype(str),
             "sector": np.array(SECTORS, dtype=object)[o.sector],
             "mandate": o.mandate,
             "status": np.array(STATUS_NAMES, dtype=object)[o.status],
@@ -192,12 +190,12 @@ def organisations_frame(model: SocialInnovationModel) -> pd.DataFrame:
     )
 
 
-def organisations_step_frame(model: SocialInnovationModel) -> pd.DataFrame:
+def organisations_step_frame(state: SimState) -> pd.DataFrame:
     """The changing state of every organisation at this step (compact: categories for names)."""
-    o = model.orgs
+    o = state.orgs
     return pd.DataFrame(
         {
-            "step": np.full(o.n, model.steps_done, dtype=np.int32),
+            "step": np.full(o.n, state.clock.step, dtype=np.int32),
             "org": np.arange(o.n, dtype=np.int32),
             "status": pd.Categorical.from_codes(o.status, STATUS_NAMES),
             "element": pd.Categorical.from_codes(o.element, ELEMENTS),  # -1 (not engaged) becomes missing
@@ -211,21 +209,21 @@ def organisations_step_frame(model: SocialInnovationModel) -> pd.DataFrame:
     )
 
 
-def place_states(model: SocialInnovationModel) -> np.ndarray:
+def place_states(state: SimState) -> np.ndarray:
     """Index into :data:`PLACE_STATES` for each place: not reached, pilot, permanent, discontinued."""
-    o = model.orgs
-    n = model.places.n
+    o = state.orgs
+    n = state.places.n
     run = o.running
-    permanent = np.bincount(o.place[run & (o.funding == 2)], minlength=n) > 0
+    permanent = np.bincount(o.place[run & (o.funding == Funding.ORDINARY)], minlength=n) > 0
     running = np.bincount(o.place[run], minlength=n) > 0
-    reached = ~np.isnan(model.first_reached)
+    reached = ~np.isnan(state.first_reached)
     return np.where(permanent, 2, np.where(running, 1, np.where(reached, 3, 0)))
 
 
-def places_frame(model: SocialInnovationModel) -> pd.DataFrame:
+def places_frame(state: SimState) -> pd.DataFrame:
     """One row per place: figures of the current state."""
-    pl = model.places
-    o = model.orgs
+    pl = state.places
+    o = state.orgs
     n = pl.n
     run = o.running
     sites = np.bincount(o.place[run], minlength=n)
@@ -233,23 +231,24 @@ def places_frame(model: SocialInnovationModel) -> pd.DataFrame:
     with np.errstate(invalid="ignore"):
         fid = np.where(sites > 0, np.bincount(o.place[run], weights=o.fidelity[run], minlength=n) / denom, np.nan)
         fit = np.where(sites > 0, np.bincount(o.place[run], weights=o.fit[run], minlength=n) / denom, np.nan)
-    counts = model.people.counts_by_place()
+    counts = state.people.counts_by_place()
     f = pl.frame()
-    f["state"] = np.array(PLACE_STATES, dtype=object)[place_states(model)]
+    f["state"] = np.array(PLACE_STATES, dtype=object)[place_states(state)]
     f["organisations"] = np.bincount(o.place, minlength=n)
     f["sites_running"] = sites
-    f["first_reached_month"] = model.first_reached
+    f["first_reached_month"] = state.first_reached
     for s in (AWARE, PARTICIPATING, BENEFITING, DROPPED_OUT):
         f[f"people_{STATE_NAMES[s]}"] = counts[:, s]
     f["people_aware"] = counts[:, AWARE:].sum(axis=1)
     f["mean_fidelity"] = fid
     f["mean_fit"] = fit
     f["openness"] = pl.openness
-    f["value_social"] = model.accounts.social
-    f["value_economic"] = model.accounts.economic
-    f["cost"] = model.accounts.cost
-    f["visible_value"] = model.accounts.visible
-    f["refused_policy"] = model.policy_refused
+    acc = state.accounts
+    f["value_social"] = acc.social
+    f["value_economic"] = acc.economic
+    f["cost"] = acc.cost
+    f["visible_value"] = acc.visible
+    f["refused_policy"] = state.policy.refused
     return f
 
 

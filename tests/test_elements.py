@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import elements
-from sim.agents import ABANDONED, DISCONTINUED, ORDINARY, PROJECT, RUNNING
-from sim.elements.spread import adoption_hazard, start_sites
-from sim.elements.transitions import transition_matrix
-from sim.elements.understand import partner_sectors
+from sim.codes import Funding, Status
+from sim.elements.develop import develop
+from sim.elements.envision import envision
+from sim.elements.mobilise import mobilise
+from sim.elements.spread import abandon, abandonment_rate, adoption_hazard, pilot_end, scale_up, start_sites
+from sim.elements.transitions import move_between_elements, transition_matrix
+from sim.elements.understand import partner_sectors, understand
+from sim.elements.value import create_value
 from sim.model import SocialInnovationModel
 from sim.rates import per_step
 from sim.scenario import ELEMENTS, FORMS, SECTORS, ProcessParams
@@ -18,10 +21,17 @@ from sim.solution import core_fidelity, g, local_fit
 from .conftest import small_scenario
 
 E = {name: i for i, name in enumerate(ELEMENTS)}
+RUNNING, DISCONTINUED, ABANDONED = Status.RUNNING, Status.DISCONTINUED, Status.ABANDONED
+PROJECT, ORDINARY = Funding.PROJECT, Funding.ORDINARY
 
 
 def model_with(overrides: dict | None = None, seed: int = 1) -> SocialInnovationModel:
     return SocialInnovationModel(small_scenario(overrides), seed=seed)
+
+
+def start(m: SocialInnovationModel, idx: np.ndarray) -> None:
+    """Start sites ``idx`` with the model's own streams."""
+    start_sites(m.state, m.params, idx, m.streams.organisations, m.streams.funding)
 
 
 # ---------------------------------------------------------------- rates and the solution
@@ -52,7 +62,7 @@ def test_g_is_logistic_with_top_one() -> None:
 
 def test_effectiveness_formula() -> None:
     m = model_with({"solution.fit_independent_share": 0.5})
-    e = m.solution.effectiveness(np.array([0.1]), np.array([1.0]), np.array([0.4]))
+    e = m.state.solution.effectiveness(np.array([0.1]), np.array([1.0]), np.array([0.4]))
     assert e[0] == pytest.approx(0.1 * 1.0 * (0.5 + 0.5 * 0.4))
 
 
@@ -66,9 +76,9 @@ def test_understand_raises_understanding_by_rule() -> None:
     o.element[:] = -1
     o.element[i] = E["understand"]
     o.understanding[i] = 0.25
-    sectors = partner_sectors(m)[i]
+    sectors = partner_sectors(m.state)[i]
     assert 1 <= sectors <= len(SECTORS)
-    elements.understand(m)
+    understand(m.state, m.params)
     expected = 0.25 + 0.2 * 0.8 * (0.5 + 0.5 * sectors / 4) * 0.75
     assert o.understanding[i] == pytest.approx(expected)
 
@@ -81,9 +91,9 @@ def test_understanding_shrinks_estimate_error() -> None:
     i = np.array([int(np.flatnonzero(o.running)[0])])
     o.estimate_error[i] = 0.2
     o.understanding[i] = 1.0
-    np.testing.assert_allclose(estimated_need(m, i), m.places.need[o.place[i]])
+    np.testing.assert_allclose(estimated_need(m.state, i), m.places.need[o.place[i]])
     o.understanding[i] = 0.0
-    np.testing.assert_allclose(estimated_need(m, i), np.clip(m.places.need[o.place[i]] + 0.2, 0, 1))
+    np.testing.assert_allclose(estimated_need(m.state, i), np.clip(m.places.need[o.place[i]] + 0.2, 0, 1))
 
 
 # ---------------------------------------------------------------- 2 envision
@@ -98,7 +108,7 @@ def test_envision_clarity_and_norm_openness() -> None:
     o.gamma[run] = 0.5
     before = m.places.openness.copy()
     n_here = np.bincount(o.place[run], minlength=m.places.n)
-    elements.envision(m)
+    envision(m.state, m.params)
     np.testing.assert_allclose(o.gamma[run], 0.5 + 0.1 * 0.5)
     np.testing.assert_allclose(m.places.openness, before + 0.05 * n_here * (1 - before))
 
@@ -106,9 +116,9 @@ def test_envision_clarity_and_norm_openness() -> None:
 def test_openness_lowers_thresholds() -> None:
     m = model_with({"organisations.threshold_mean": 0.9, "organisations.threshold_sd": 0.0, "organisations.p": 0.0,
                     "organisations.visibility_pull": 0.0, "process.spread_push": 0.0})
-    h0 = adoption_hazard(m)
+    h0 = adoption_hazard(m.state, m.params)
     m.places.openness[:] = np.minimum(1.0, m.places.openness_initial + 0.95)
-    h1 = adoption_hazard(m)
+    h1 = adoption_hazard(m.state, m.params)
     assert np.all(h1 >= h0) and np.any(h1 > h0)
 
 
@@ -123,7 +133,7 @@ def test_mobilise_resources_grow_and_decay() -> None:
     o.element[:] = -1
     o.element[run[0]] = E["mobilise"]
     o.knowledge[run] = 0.5
-    elements.mobilise(m)
+    mobilise(m.state, m.params, m.streams.organisations)
     assert o.knowledge[run[0]] == pytest.approx(0.5 * 0.9 + 0.2 * (1 - 0.5 * 0.9))
     assert o.knowledge[run[1]] == pytest.approx(0.45)
 
@@ -133,11 +143,11 @@ def test_brokering_adds_cross_sector_ties() -> None:
     o = m.orgs
     run = np.flatnonzero(o.running)
     o.element[run] = E["mobilise"]
-    ties = m.network.n_ties
-    before = m.network.csr.copy()
-    elements.mobilise(m)
-    assert m.network.n_ties > ties
-    new = (m.network.csr - before).tocoo()
+    ties = m.state.network.n_ties
+    before = m.state.network.csr.copy()
+    mobilise(m.state, m.params, m.streams.organisations)
+    assert m.state.network.n_ties > ties
+    new = (m.state.network.csr - before).tocoo()
     for i, j in zip(new.row, new.col, strict=True):
         assert o.sector[i] != o.sector[j]
 
@@ -163,7 +173,7 @@ def develop_one(overrides: dict) -> tuple[SocialInnovationModel, int, np.ndarray
     o.understanding[i] = 1.0
     v0 = o.variant[i].copy()
     need = m.places.need[o.place[i]]
-    elements.develop(m)
+    develop(m.state, m.params, m.streams.solution)
     return m, i, v0, need
 
 
@@ -171,7 +181,7 @@ def test_develop_moves_periphery_keeps_core_under_full_guardrails() -> None:
     m, i, v0, need = develop_one({"levers.adaptation_rate": 0.5, "levers.guardrails": 1.0,
                                   "process.experiment_rate": 0.0, "process.learning_rate": 0.0})
     o = m.orgs
-    core, per = m.solution.core, m.solution.periphery
+    core, per = m.state.solution.core, m.state.solution.periphery
     np.testing.assert_allclose(o.variant[i, core], v0[core])
     np.testing.assert_allclose(o.variant[i, per], v0[per] + 0.5 * (need[per] - v0[per]))
 
@@ -181,7 +191,7 @@ def test_unguarded_adaptation_drags_the_core() -> None:
                                   "levers.core_drift": 0.0, "process.experiment_rate": 0.0,
                                   "process.learning_rate": 0.0})
     o = m.orgs
-    core = m.solution.core
+    core = m.state.solution.core
     np.testing.assert_allclose(o.variant[i, core], v0[core] + 0.5 * 0.4 * (need[core] - v0[core]))
 
 
@@ -194,8 +204,8 @@ def test_core_drift_scales_with_vision_and_guardrails() -> None:
         o = m.orgs
         o.element[o.running] = E["develop"]
         v0 = o.variant.copy()
-        elements.develop(m)
-        spreads.append(np.std(o.variant[:, m.solution.core] - v0[:, m.solution.core]))
+        develop(m.state, m.params, m.streams.solution)
+        spreads.append(np.std(o.variant[:, m.state.solution.core] - v0[:, m.state.solution.core]))
     # sd is 0.1 * (1 - gamma) * (1 - guardrails): halved in both other cases (clipping aside)
     assert spreads[1] == pytest.approx(spreads[0] / 2, rel=0.35)
     assert spreads[2] == pytest.approx(spreads[0] / 2, rel=0.35)
@@ -211,7 +221,7 @@ def test_full_mixing_hazard_is_bass() -> None:
                     "organisations.q": 0.3})
     o = m.orgs
     share = o.running.sum() / o.n
-    np.testing.assert_allclose(adoption_hazard(m)[~o.running], 0.02 + 0.3 * share)
+    np.testing.assert_allclose(adoption_hazard(m.state, m.params)[~o.running], 0.02 + 0.3 * share)
 
 
 def test_threshold_rule_is_a_step() -> None:
@@ -221,16 +231,16 @@ def test_threshold_rule_is_a_step() -> None:
     o = m.orgs
     share = o.running.sum() / o.n
     o.phi[:] = share  # exactly at the threshold: adopts
-    assert np.all(adoption_hazard(m) == 1.0)
+    assert np.all(adoption_hazard(m.state, m.params) == 1.0)
     o.phi[:] = share + 0.01
-    assert np.all(adoption_hazard(m) == 0.0)
+    assert np.all(adoption_hazard(m.state, m.params) == 0.0)
 
 
 def test_adoption_starts_a_site_in_understand() -> None:
     m = model_with()
     o = m.orgs
     i = np.array([int(np.flatnonzero(~o.running)[0])])
-    start_sites(m, i)
+    start(m, i)
     assert o.status[i[0]] == RUNNING and o.element[i[0]] == E["understand"]
     assert o.adopt_month[i[0]] == m.month
 
@@ -239,8 +249,8 @@ def test_guarded_adopter_copies_the_design() -> None:
     m = model_with({"levers.guardrails": 1.0})
     o = m.orgs
     i = np.array([int(np.flatnonzero(~o.running)[0])])
-    start_sites(m, i)
-    np.testing.assert_allclose(o.variant[i[0]], m.solution.c0)
+    start(m, i)
+    np.testing.assert_allclose(o.variant[i[0]], m.state.solution.c0)
 
 
 @pytest.mark.parametrize(("intercept", "permanent"), [(20.0, True), (-20.0, False)])
@@ -249,7 +259,7 @@ def test_pilot_end_institutionalises_or_kills(intercept: float, permanent: bool)
     o = m.orgs
     run = np.flatnonzero(o.running)
     o.project_end[run] = m.month
-    made, died = elements.pilot_end(m)
+    made, died = pilot_end(m.state, m.params, m.streams.funding)
     if permanent:
         assert made == len(run) and died == 0
         assert np.all(o.funding[run] == ORDINARY) and np.all(o.status[run] == RUNNING)
@@ -265,7 +275,7 @@ def test_mobilising_sites_get_renewed_grants() -> None:
     run = np.flatnonzero(o.running)
     o.element[run] = E["mobilise"]
     o.project_end[run] = m.month
-    assert elements.pilot_end(m) == (0, 0)
+    assert pilot_end(m.state, m.params, m.streams.funding) == (0, 0)
     assert np.all(o.project_end[run] > m.month) and np.all(o.status[run] == RUNNING)
 
 
@@ -277,10 +287,10 @@ def test_abandonment_rate_formula_and_stop() -> None:
     o.fit[i] = 0.5
     o.funding[i] = ORDINARY
     mult = m.params.value.form_abandonment[FORMS[o.form[i]]]
-    assert elements.spread.abandonment_rate(m)[i] == pytest.approx(0.01 * mult * 2.0)
+    assert abandonment_rate(m.state, m.params)[i] == pytest.approx(0.01 * mult * 2.0)
     u = np.ones(o.n)
     u[i] = 0.0
-    gone = elements.abandon(m, u)
+    gone = abandon(m.state, m.params, u)
     assert list(gone) == [i] and o.status[i] == ABANDONED and o.element[i] == -1
 
 
@@ -290,15 +300,15 @@ def test_scaling_up_moves_sites_to_budget_and_respects_refusal() -> None:
     o = m.orgs
     m.places.severity[:] = [0.2, 0.8, 0.9]
     phi0 = o.phi.copy()
-    assert elements.scale_up(m)
-    refused = m.policy_refused
+    assert scale_up(m.state, m.params, m.streams.scaling)
+    refused = m.state.policy.refused
     assert list(refused) == [True, False, False]
     in_refusing = refused[o.place]
     assert np.all(o.funding[o.running & ~in_refusing] == ORDINARY)
     assert np.all(o.funding[o.running & in_refusing] == PROJECT)
     np.testing.assert_allclose(o.phi[~in_refusing], phi0[~in_refusing] * 0.5)
     np.testing.assert_allclose(o.phi[in_refusing], phi0[in_refusing])
-    assert not elements.scale_up(m)  # once only
+    assert not scale_up(m.state, m.params, m.streams.scaling)  # once only
 
 
 # ---------------------------------------------------------------- 6 create value
@@ -309,8 +319,8 @@ def test_value_accounts_by_hand() -> None:
                     "value.measurement_cost_sek": 100.0, "levers.measurement_effort": 0.5, "value.value_boost": 0.0})
     o = m.orgs
     new = np.array([3, 0, 1])
-    elements.create_value(m, new)
-    acc = m.accounts
+    create_value(m.state, m.params, new)
+    acc = m.state.accounts
     np.testing.assert_allclose(acc.social, new)
     np.testing.assert_allclose(acc.economic, new * 1000.0)
     np.testing.assert_allclose(acc.environmental, new * 2.0)
@@ -339,7 +349,7 @@ def test_moves_follow_the_matrix() -> None:
     o = m.orgs
     run = o.running
     o.element[run] = E["understand"]
-    flows = elements.move_between_elements(m, np.full(o.n, 0.5))
+    flows = move_between_elements(m.state, m.params, np.full(o.n, 0.5))
     assert np.all(o.element[run] == E["envision"])
     assert flows[E["understand"], E["envision"]] == run.sum() and flows.sum() == run.sum()
 
@@ -355,5 +365,5 @@ def test_poor_fit_sends_developers_back_to_understand() -> None:
     o.fit[run] = [1.0, 0.0]  # multiplier 1 and 4: probability 0.1 and 0.4
     u = np.ones(o.n)
     u[run] = 0.2
-    elements.move_between_elements(m, u)
+    move_between_elements(m.state, m.params, u)
     assert o.element[run[0]] == E["develop"] and o.element[run[1]] == E["understand"]

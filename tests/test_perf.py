@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sim.perf import kernels
-from sim.perf.adoption import RUNNING, STOPPED, VectorisedAdoption, random_symmetric_network
-from sim.perf.naive import naive_step
-from sim.population import PARTICIPATING, PlaceService, TargetGroup
+from sim.population import PARTICIPATING, PlaceService, TargetGroup, kernels
+from sim.population.naive import naive_step
 from sim.scenario import PopulationParams
+from sim.vectorised_adoption import RUNNING, STOPPED, VectorisedAdoption, random_symmetric_network
 from sim.world import build_population_network
 from sim.world.networks import OrgNetwork
 
@@ -223,11 +222,11 @@ def test_sweden_preset_fixed_seed_regression(sweden_12) -> None:  # noqa: ANN001
 @pytest.mark.slow
 def test_sweden_step_equals_naive_step(sweden_12) -> None:  # noqa: ANN001
     """On the full Sweden population, three more steps of the optimised and the straightforward step agree."""
-    from sim import elements
+    from sim.elements.spread import place_service
 
     tg = copy.deepcopy(sweden_12.people)
     rng = np.random.default_rng(1)
-    service = elements.place_service(sweden_12)
+    service = place_service(sweden_12.state)
     state = tg.state.copy()
     for _ in range(3):
         u = rng.random(tg.n, dtype=np.float32)

@@ -131,7 +131,7 @@ def test_play_loop_throttles_drawing_and_stops_at_horizon():
     stats = PlayStats()
     msg = play_loop(built.model, threading.Event(), lambda: "max", lambda: draws.append(time.perf_counter()),
                     stats, horizon=60)
-    assert msg is None and built.model.steps_done == 60
+    assert msg is None and built.model.steps == 60
     assert 1 <= len(draws) < 60  # not one redraw per step
     gaps = np.diff(draws[:-1])
     assert (gaps >= 0.099).all()
@@ -142,7 +142,7 @@ def test_play_loop_respects_speed_and_cancel():
     cancel = threading.Event()
     threading.Timer(0.5, cancel.set).start()
     play_loop(built.model, cancel, lambda: "10", lambda: None, PlayStats(), horizon=1000)
-    assert 3 <= built.model.steps_done <= 8  # about 10 steps/s for half a second
+    assert 3 <= built.model.steps <= 8  # about 10 steps/s for half a second
 
 
 def test_build_error_is_a_message():

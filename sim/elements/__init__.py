@@ -10,16 +10,10 @@
 | 6 | ``value``     | Skapa värde                   | Create value                    |
 
 ``transitions`` holds the non-linear process between them as data.
-Each rule is a function of the model, vectorised over all organisations.
+Each rule is a plain function of ``(state, params[, rng])`` (a :class:`sim.state.SimState`, the
+validated :class:`sim.scenario.Scenario` and the rule's own random stream), vectorised over
+all organisations; import it from its module, e.g. ``from sim.elements.spread import adopt``.
 """
-
-from sim.elements.develop import develop
-from sim.elements.envision import envision
-from sim.elements.mobilise import mobilise
-from sim.elements.spread import abandon, adopt, pilot_end, place_service, scale_up
-from sim.elements.transitions import move_between_elements, transition_matrix
-from sim.elements.understand import understand
-from sim.elements.value import create_value
 
 ELEMENT_NAMES_SV = {
     "understand": "Förstå samhällsutmaning",
@@ -38,8 +32,4 @@ ELEMENT_NAMES_EN = {
     "value": "Create value",
 }
 
-__all__ = [
-    "ELEMENT_NAMES_EN", "ELEMENT_NAMES_SV", "abandon", "adopt", "create_value", "develop", "envision",
-    "mobilise", "move_between_elements", "pilot_end", "place_service", "scale_up", "transition_matrix",
-    "understand",
-]
+__all__ = ["ELEMENT_NAMES_EN", "ELEMENT_NAMES_SV"]

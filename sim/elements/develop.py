@@ -21,46 +21,42 @@ core away from ``c0`` (fidelity falls and with it effectiveness through ``g(F)``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from sim.codes import Element
 from sim.elements.understand import estimated_need
-from sim.scenario import ELEMENTS
+from sim.scenario import Scenario
+from sim.state import SimState
 
-if TYPE_CHECKING:
-    from sim.model import SocialInnovationModel
-
-DEVELOP = ELEMENTS.index("develop")
+DEVELOP = Element.DEVELOP
 EXPERIMENT_STEP = 0.1
 
 
-def develop(model: SocialInnovationModel) -> None:
+def develop(state: SimState, params: Scenario, rng: np.random.Generator) -> None:
     """Adapt variants, let cores drift, run experiments and spread learning."""
-    o = model.orgs
-    sc = model.params
+    o = state.orgs
+    sc = params
     lev = sc.levers
-    rng = model.streams.solution
     noise = rng.standard_normal((o.n, sc.solution.k_core))
     u_exp = rng.random(o.n)
     running = o.running
     # learning along ties (all running sites)
     if running.any():
-        best = model.network.neighbour_max(np.where(running, o.effect, 0.0))
-        lr = model.ps(sc.process.learning_rate)
+        best = state.network.neighbour_max(np.where(running, o.effect, 0.0))
+        lr = state.ps(sc.process.learning_rate)
         up = running & (best > o.effect)
         o.effect[up] += lr * (best[up] - o.effect[up])
     sel = np.flatnonzero(running & (o.element == DEVELOP))
     if len(sel) == 0:
         return
-    a = model.ps(lev.adaptation_rate)
-    core, per = model.solution.core, model.solution.periphery
-    target = estimated_need(model, sel)
+    a = state.ps(lev.adaptation_rate)
+    core, per = state.solution.core, state.solution.periphery
+    target = estimated_need(state, sel)
     v = o.variant[sel]
     v[:, per] += a * (target[:, per] - v[:, per])
     v[:, core] += a * lev.core_leak * (1.0 - lev.guardrails) * (target[:, core] - v[:, core])
-    sd = lev.core_drift * (1.0 - o.gamma[sel]) * (1.0 - lev.guardrails) * np.sqrt(model.dt)
+    sd = lev.core_drift * (1.0 - o.gamma[sel]) * (1.0 - lev.guardrails) * np.sqrt(state.clock.dt)
     v[:, core] += sd[:, None] * noise[sel]
     o.variant[sel] = np.clip(v, 0.0, 1.0)
-    exp = sel[u_exp[sel] < model.ps(sc.process.experiment_rate)]
+    exp = sel[u_exp[sel] < state.ps(sc.process.experiment_rate)]
     o.effect[exp] += EXPERIMENT_STEP * (sc.solution.effect_max - o.effect[exp])

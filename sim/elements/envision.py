@@ -11,26 +11,23 @@ participation of target-group members there.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.scenario import ELEMENTS
+from sim.codes import Element
+from sim.scenario import Scenario
+from sim.state import SimState
 
-if TYPE_CHECKING:
-    from sim.model import SocialInnovationModel
-
-ENVISION = ELEMENTS.index("envision")
+ENVISION = Element.ENVISION
 
 
-def envision(model: SocialInnovationModel) -> None:
+def envision(state: SimState, params: Scenario) -> None:
     """Clarify vision and shift local norms where organisations envision."""
-    o = model.orgs
+    o = state.orgs
     sel = o.running & (o.element == ENVISION)
     if not sel.any():
         return
-    o.gamma[sel] += model.ps(model.params.process.envision_rate) * (1.0 - o.gamma[sel])
-    per_place = np.bincount(o.place[sel], minlength=model.places.n)
-    gain = model.ps(model.params.levers.norm_work * per_place)
-    pl = model.places
+    o.gamma[sel] += state.ps(params.process.envision_rate) * (1.0 - o.gamma[sel])
+    per_place = np.bincount(o.place[sel], minlength=state.places.n)
+    gain = state.ps(params.levers.norm_work * per_place)
+    pl = state.places
     pl.openness += gain * (1.0 - pl.openness)

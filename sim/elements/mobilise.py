@@ -21,82 +21,76 @@ budget) is handed out at adoption by :func:`fund_new_sites`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.agents import ORDINARY, PROJECT
-from sim.scenario import ELEMENTS, FORMS
+from sim.codes import Element, Form, Funding, Status
+from sim.scenario import Scenario
+from sim.state import SimState
 
-if TYPE_CHECKING:
-    from sim.model import SocialInnovationModel
-
-MOBILISE = ELEMENTS.index("mobilise")
+MOBILISE = Element.MOBILISE
 SAME_PLACE_BROKERING = 0.7
 
 
-def mandate_reach(model: SocialInnovationModel) -> np.ndarray:
+def mandate_reach(state: SimState) -> np.ndarray:
     """Highest mandate among each organisation and its partners, in [0, 1]."""
-    o = model.orgs
-    return np.maximum(o.mandate, model.network.neighbour_max(o.mandate))
+    o = state.orgs
+    return np.maximum(o.mandate, state.network.neighbour_max(o.mandate))
 
 
-def fund_new_sites(model: SocialInnovationModel, idx: np.ndarray) -> None:
+def fund_new_sites(state: SimState, params: Scenario, idx: np.ndarray, rng: np.random.Generator) -> None:
     """Give newly adopting organisations their funding, form and project end month."""
     if len(idx) == 0:
         return
-    o = model.orgs
-    lev = model.params.levers
-    rng = model.streams.funding
+    o = state.orgs
+    lev = params.levers
     u = rng.random(len(idx))
     length = rng.uniform(lev.project_length_min, lev.project_length_max, len(idx))
-    policy = model.policy_covers(o.place[idx])
+    policy = state.policy.covers(o.place[idx])
     project = (u < lev.project_share) & ~policy
-    o.funding[idx] = np.where(project, PROJECT, ORDINARY)
-    o.project_end[idx] = np.where(project, model.month + length, np.nan)
-    o.form[idx] = np.where(project, FORMS.index("project"), FORMS.index("internal_unit"))
+    o.funding[idx] = np.where(project, Funding.PROJECT, Funding.ORDINARY)
+    o.project_end[idx] = np.where(project, state.month + length, np.nan)
+    o.form[idx] = np.where(project, Form.PROJECT, Form.INTERNAL_UNIT)
 
 
-def mobilise(model: SocialInnovationModel) -> None:
+def mobilise(state: SimState, params: Scenario, rng: np.random.Generator) -> None:
     """Gather resources, broker cross-sector ties and form alliances."""
-    o = model.orgs
-    proc = model.params.process
-    rng = model.streams.organisations
+    o = state.orgs
+    proc = params.process
     n = o.n
     # draws of fixed size, whatever the state (common random numbers)
     u_broker, u_target, u_local, u_ally = rng.random((4, n))
     running = o.running
-    decay = 1.0 - model.ps(proc.resource_decay)
+    decay = 1.0 - state.ps(proc.resource_decay)
     for arr in (o.knowledge, o.labour, o.money):
         arr[running] *= decay
     sel = running & (o.element == MOBILISE)
     if not sel.any():
         return
-    gain = model.ps(proc.mobilise_rate)
+    gain = state.ps(proc.mobilise_rate)
     for arr in (o.knowledge, o.labour, o.money):
         arr[sel] += gain * (1.0 - arr[sel])
     # brokering: new cross-sector ties
-    brokered = np.flatnonzero(sel & (u_broker < model.ps(model.params.levers.brokering)))
+    brokered = np.flatnonzero(sel & (u_broker < state.ps(params.levers.brokering)))
     if len(brokered):
         local = u_local[brokered] < SAME_PLACE_BROKERING
         # candidates: organisations of another sector; in the same place if local
         targets = np.empty(len(brokered), dtype=np.int64)
         for j, (i, loc, r) in enumerate(zip(brokered, local, u_target[brokered], strict=True)):
-            cand = model.org_ids_by_place[o.place[i]] if loc else model.all_org_ids
+            cand = state.org_ids_by_place[o.place[i]] if loc else state.all_org_ids
             cand = cand[o.sector[cand] != o.sector[i]]
             targets[j] = cand[int(r * len(cand))] if len(cand) else i
-        model.network.add_ties(brokered, targets)
+        state.network.add_ties(brokered, targets)
     # alliances with a running partner in the same place
-    ally = np.flatnonzero(sel & (u_ally < model.ps(proc.alliance_rate)))
-    if len(ally) and not model.network.full:
-        csr = model.network.csr
+    ally = np.flatnonzero(sel & (u_ally < state.ps(proc.alliance_rate)))
+    if len(ally) and not state.network.full:
+        csr = state.network.csr
         for i in ally:
             nb = csr.indices[csr.indptr[i] : csr.indptr[i + 1]]
-            nb = nb[(o.place[nb] == o.place[i]) & (o.status[nb] == 1)]
+            nb = nb[(o.place[nb] == o.place[i]) & (o.status[nb] == Status.RUNNING)]
             if len(nb) == 0:
                 continue
             partner = nb[0]
-            aid = o.alliance[partner] if o.alliance[partner] >= 0 else model.new_alliance_id()
+            aid = o.alliance[partner] if o.alliance[partner] >= 0 else state.new_alliance_id()
             o.alliance[[i, partner]] = aid
         members = o.alliance >= 0
         if members.any():

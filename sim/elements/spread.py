@@ -35,68 +35,67 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from scipy.special import expit
 
-from sim.agents import ABANDONED, DISCONTINUED, NO_FUNDING, ORDINARY, PROJECT, RUNNING
+from sim.codes import NOT_ENGAGED, Element, Form, Funding, Status
 from sim.elements.mobilise import fund_new_sites, mandate_reach
-from sim.elements.value import visibility
 from sim.population import PlaceService
-from sim.scenario import ELEMENTS, FORMS
+from sim.scenario import FORMS, Scenario
+from sim.state import SimState, visibility
 
-if TYPE_CHECKING:
-    from sim.model import SocialInnovationModel
-
-SPREAD = ELEMENTS.index("spread")
-UNDERSTAND = ELEMENTS.index("understand")
+SPREAD = Element.SPREAD
+UNDERSTAND = Element.UNDERSTAND
 
 
-def adoption_hazard(model: SocialInnovationModel) -> np.ndarray:
+def adoption_hazard(state: SimState, params: Scenario) -> np.ndarray:
     """Monthly adoption hazard of every organisation (meaningful for non-adopters)."""
-    o = model.orgs
-    op = model.params.organisations
-    lev = model.params.levers
+    o = state.orgs
+    op = params.organisations
+    lev = params.levers
     running = o.running.astype(np.float64)
-    x = model.network.share(running)
-    gain = np.clip(model.places.openness - model.places.openness_initial, 0.0, 1.0)[o.place]
+    x = state.network.share(running)
+    gain = np.clip(state.places.openness - state.places.openness_initial, 0.0, 1.0)[o.place]
     phi = o.phi * (1.0 - gain)
     social = x if op.influence == "proportional" else np.ones_like(x)
-    h = o.p * (1.0 - lev.guardrail_spread_cost * lev.guardrails) + op.visibility_pull * model.visibility_signal
+    h = o.p * (1.0 - lev.guardrail_spread_cost * lev.guardrails) + op.visibility_pull * state.visibility_signal
     h = h + op.q * social * (x >= phi - 1e-12)
-    push = model.params.process.spread_push
+    push = params.process.spread_push
     if push > 0:
-        h = h + push * model.network.share((o.running & (o.element == SPREAD)).astype(np.float64))
+        h = h + push * state.network.share((o.running & (o.element == SPREAD)).astype(np.float64))
     return h
 
 
-def adopt(model: SocialInnovationModel, u: np.ndarray) -> np.ndarray:
+def adopt(
+    state: SimState, params: Scenario, u: np.ndarray, rng: np.random.Generator, funding_rng: np.random.Generator
+) -> np.ndarray:
     """Organisations that adopt this step (``u``: one uniform per organisation). Returns their ids."""
-    o = model.orgs
-    op = model.params.organisations
-    eligible = o.status == 0
+    o = state.orgs
+    op = params.organisations
+    eligible = o.status == Status.NOT_ADOPTED
     if op.readoption:
-        eligible |= (o.status == DISCONTINUED) | (o.status == ABANDONED)
-    h = model.ps(adoption_hazard(model))
+        eligible |= (o.status == Status.DISCONTINUED) | (o.status == Status.ABANDONED)
+    h = state.ps(adoption_hazard(state, params))
     new = np.flatnonzero(eligible & (u < h))
-    start_sites(model, new)
+    start_sites(state, params, new, rng, funding_rng)
     return new
 
 
-def start_sites(model: SocialInnovationModel, idx: np.ndarray) -> None:
+def start_sites(
+    state: SimState, params: Scenario, idx: np.ndarray, rng: np.random.Generator, funding_rng: np.random.Generator
+) -> None:
     """Make organisations ``idx`` run the solution from now."""
     if len(idx) == 0:
         return
-    o = model.orgs
-    lev = model.params.levers
-    rng = model.streams.organisations
+    o = state.orgs
+    lev = params.levers
     k = o.variant.shape[1]
+    c0 = state.solution.c0
     # the variant they take: guarded copy of the design, else of what runs near them
-    source = np.tile(model.solution.c0, (len(idx), 1))
+    source = np.tile(c0, (len(idx), 1))
     running = o.running
     if running.any():
-        n_pl = model.places.n
+        n_pl = state.places.n
         cnt = np.bincount(o.place[running], minlength=n_pl)
         mean_all = o.variant[running].mean(axis=0)
         sums = np.stack([np.bincount(o.place[running], weights=o.variant[running, j], minlength=n_pl) for j in range(k)], 1)
@@ -104,36 +103,36 @@ def start_sites(model: SocialInnovationModel, idx: np.ndarray) -> None:
         pl = o.place[idx]
         source = np.where((cnt[pl] > 0)[:, None], local[pl], mean_all[None, :])
     first = np.isnan(o.adopt_month[idx])
-    o.variant[idx] = lev.guardrails * model.solution.c0 + (1.0 - lev.guardrails) * source
-    o.estimate_error[idx] = rng.normal(0.0, model.params.process.estimate_noise, (len(idx), k))
-    o.champion[idx] = rng.random(len(idx)) < model.params.funding.champion_share
-    o.status[idx] = RUNNING
+    o.variant[idx] = lev.guardrails * c0 + (1.0 - lev.guardrails) * source
+    o.estimate_error[idx] = rng.normal(0.0, params.process.estimate_noise, (len(idx), k))
+    o.champion[idx] = rng.random(len(idx)) < params.funding.champion_share
+    o.status[idx] = Status.RUNNING
     o.element[idx] = UNDERSTAND
-    o.adopt_month[idx[first]] = model.month
+    o.adopt_month[idx[first]] = state.month
     o.stop_month[idx] = np.nan
-    fund_new_sites(model, idx)
+    fund_new_sites(state, params, idx, funding_rng)
 
 
-def pilot_end(model: SocialInnovationModel) -> tuple[int, int]:
+def pilot_end(state: SimState, params: Scenario, rng: np.random.Generator) -> tuple[int, int]:
     """Decide the fate of sites whose project grant ends now. Returns (made permanent, discontinued)."""
-    o = model.orgs
-    fp = model.params.funding
-    lev = model.params.levers
-    rng = model.streams.funding
+    o = state.orgs
+    fp = params.funding
+    lev = params.levers
+    month = state.month
     u_renew, u_keep = rng.random((2, o.n))
     length = rng.uniform(lev.project_length_min, lev.project_length_max, o.n)
-    ending = np.flatnonzero(o.running & (o.funding == PROJECT) & (o.project_end <= model.month + 1e-9))
+    ending = np.flatnonzero(o.running & (o.funding == Funding.PROJECT) & (o.project_end <= month + 1e-9))
     if len(ending) == 0:
         return 0, 0
-    renew = ending[(o.element[ending] == ELEMENTS.index("mobilise")) & (u_renew[ending] < fp.renewal)]
-    o.project_end[renew] = model.month + length[renew]
+    renew = ending[(o.element[ending] == Element.MOBILISE) & (u_renew[ending] < fp.renewal)]
+    o.project_end[renew] = month + length[renew]
     rest = np.setdiff1d(ending, renew)
-    o.funding_ended[rest] = model.month
-    vp = model.params.value
+    o.funding_ended[rest] = month
+    vp = params.value
     cost = np.array([vp.site_cost_sek[f] for f in FORMS])[o.form[rest]] / vp.budget_sek
-    v_place = visibility(model.accounts.visible, model.place_visibility_scale)[o.place[rest]]
+    v_place = visibility(state.accounts.visible, state.place_visibility_scale)[o.place[rest]]
     logit = (
-        fp.intercept + fp.evidence_weight * v_place + fp.mandate_weight * mandate_reach(model)[rest]
+        fp.intercept + fp.evidence_weight * v_place + fp.mandate_weight * mandate_reach(state)[rest]
         + fp.fit_weight * np.nan_to_num(o.fit[rest]) + fp.alliance_weight * (o.alliance[rest] >= 0)
         + fp.champion_weight * o.champion[rest] + fp.support_weight * lev.institutionalisation_support
         - fp.cost_weight * cost
@@ -141,88 +140,85 @@ def pilot_end(model: SocialInnovationModel) -> tuple[int, int]:
     keep = u_keep[rest] < expit(logit)
     made = rest[keep]
     died = rest[~keep]
-    o.funding[made] = ORDINARY
+    o.funding[made] = Funding.ORDINARY
     o.project_end[made] = np.nan
-    o.form[made] = permanent_form(model, made)
-    stop(model, died, DISCONTINUED)
+    o.form[made] = permanent_form(state, made)
+    stop(state, died, Status.DISCONTINUED)
     return len(made), len(died)
 
 
-def permanent_form(model: SocialInnovationModel, idx: np.ndarray) -> np.ndarray:
+def permanent_form(state: SimState, idx: np.ndarray) -> np.ndarray:
     """Long-term form of sites made permanent: alliance, internal unit (high mandate) or new organisation."""
-    o = model.orgs
+    o = state.orgs
     return np.where(
-        o.alliance[idx] >= 0, FORMS.index("alliance"),
-        np.where(o.mandate[idx] >= 0.5, FORMS.index("internal_unit"), FORMS.index("new_organisation")),
+        o.alliance[idx] >= 0, Form.ALLIANCE, np.where(o.mandate[idx] >= 0.5, Form.INTERNAL_UNIT, Form.NEW_ORGANISATION),
     ).astype(np.int8)
 
 
-def stop(model: SocialInnovationModel, idx: np.ndarray, status: int) -> None:
+def stop(state: SimState, idx: np.ndarray, status: Status) -> None:
     """Sites ``idx`` stop running (pilot death or abandonment)."""
-    o = model.orgs
+    o = state.orgs
     o.status[idx] = status
-    o.element[idx] = -1
-    o.funding[idx] = NO_FUNDING
+    o.element[idx] = NOT_ENGAGED
+    o.funding[idx] = Funding.NONE
     o.project_end[idx] = np.nan
-    o.stop_month[idx] = model.month
+    o.stop_month[idx] = state.month
     o.alliance[idx] = -1
 
 
-def abandonment_rate(model: SocialInnovationModel) -> np.ndarray:
+def abandonment_rate(state: SimState, params: Scenario) -> np.ndarray:
     """Monthly abandonment rate of every site (meaningful for running ones)."""
-    o = model.orgs
-    op = model.params.organisations
-    vp = model.params.value
+    o = state.orgs
+    op = params.organisations
+    vp = params.value
     form_mult = np.array([vp.form_abandonment[f] for f in FORMS])[o.form]
-    e_ref = max(model.params.solution.effect_size, 1e-12)
+    e_ref = max(params.solution.effect_size, 1e-12)
     rel_e = np.clip(o.effectiveness / e_ref, 0.0, 1.0)
     rate = op.abandonment * form_mult * (1.0 + op.abandonment_fit_effect * (1.0 - np.nan_to_num(o.fit, nan=1.0)))
     rate *= 1.0 + op.abandonment_effect_effect * (1.0 - rel_e)
-    rate *= np.where(o.funding == NO_FUNDING, op.abandonment_unfunded, 1.0)
+    rate *= np.where(o.funding == Funding.NONE, op.abandonment_unfunded, 1.0)
     return rate
 
 
-def abandon(model: SocialInnovationModel, u: np.ndarray) -> np.ndarray:
+def abandon(state: SimState, params: Scenario, u: np.ndarray) -> np.ndarray:
     """Running sites that are abandoned this step (``u``: one uniform per organisation)."""
-    o = model.orgs
-    gone = np.flatnonzero(o.running & (u < model.ps(abandonment_rate(model))))
-    stop(model, gone, ABANDONED)
+    o = state.orgs
+    gone = np.flatnonzero(o.running & (u < state.ps(abandonment_rate(state, params))))
+    stop(state, gone, Status.ABANDONED)
     return gone
 
 
-def scale_up(model: SocialInnovationModel) -> bool:
+def scale_up(state: SimState, params: Scenario, rng: np.random.Generator) -> bool:
     """Trigger scaling up when coverage, evidence or advocacy says so. Returns True on the step it happens."""
-    su = model.params.scaling_up
-    lev = model.params.levers
-    u = model.streams.scaling.random()
-    if not su.enabled or model.policy_step is not None:
+    su = params.scaling_up
+    lev = params.levers
+    u = rng.random()
+    if not su.enabled or state.policy.in_force:
         return False
-    reached = model.places_reached_share
     if not (
-        reached >= lev.scaling_up_threshold
-        or model.visibility_signal >= lev.evidence_threshold
-        or u < model.ps(lev.advocacy)
+        state.places_reached_share >= lev.scaling_up_threshold
+        or state.visibility_signal >= lev.evidence_threshold
+        or u < state.ps(lev.advocacy)
     ):
         return False
-    model.policy_step = model.steps_done
-    pl = model.places
-    model.policy_refused = pl.severity < su.refusal_need
-    o = model.orgs
-    covered = model.policy_covers(o.place)
-    moved = covered & o.running & (o.funding == PROJECT)
-    o.funding[moved] = ORDINARY
-    o.funding_ended[moved] = model.month
+    state.policy.month = state.month
+    state.policy.refused = state.places.severity < su.refusal_need
+    o = state.orgs
+    covered = state.policy.covers(o.place)
+    moved = covered & o.running & (o.funding == Funding.PROJECT)
+    o.funding[moved] = Funding.ORDINARY
+    o.funding_ended[moved] = state.month
     o.project_end[moved] = np.nan
-    o.form[moved] = permanent_form(model, np.flatnonzero(moved))
+    o.form[moved] = permanent_form(state, np.flatnonzero(moved))
     o.phi[covered] *= 1.0 - su.threshold_cut
     o.p[covered] += su.p_boost
     return True
 
 
-def place_service(model: SocialInnovationModel) -> PlaceService:
+def place_service(state: SimState) -> PlaceService:
     """What the running sites of each place offer the target group this step."""
-    o = model.orgs
-    n = model.places.n
+    o = state.orgs
+    n = state.places.n
     run = o.running
     pl = o.place[run]
     sites = np.bincount(pl, minlength=n).astype(np.float64)
@@ -231,4 +227,20 @@ def place_service(model: SocialInnovationModel) -> PlaceService:
     eff = np.bincount(pl, weights=o.effectiveness[run], minlength=n) / denom
     spreading = np.bincount(o.place[run & (o.element == SPREAD)], minlength=n)
     boost = 1.0 + spreading / denom
-    return PlaceService(sites=sites, fit=fit, effectiveness=eff, openness=model.places.openness, outreach_boost=boost)
+    return PlaceService(sites=sites, fit=fit, effectiveness=eff, openness=state.places.openness, outreach_boost=boost)
+
+
+def serve_target_groups(
+    state: SimState, params: Scenario, rng: np.random.Generator, turnover_rng: np.random.Generator
+) -> np.ndarray:
+    """The target groups' step (awareness, participation, benefit, dropout), then cohort turnover.
+
+    Returns the number of new beneficiaries per place this step.
+    """
+    people = state.people
+    u = people.draw_uniforms(rng)  # = rng.random(n, dtype=float32), into a reused buffer
+    new_benef = people.step(place_service(state), state.clock.dt, state.clock.rate_mode, u)
+    if params.population.turnover > 0:
+        share = state.ps(params.population.turnover)
+        people.turn_over(float(share), state.places.severity, turnover_rng)
+    return new_benef

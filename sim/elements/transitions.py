@@ -16,14 +16,10 @@ Value is measured every step whatever the element (:mod:`sim.elements.value`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.scenario import ELEMENTS, ProcessParams
-
-if TYPE_CHECKING:
-    from sim.model import SocialInnovationModel
+from sim.scenario import ELEMENTS, ProcessParams, Scenario
+from sim.state import SimState
 
 IDX = {e: i for i, e in enumerate(ELEMENTS)}
 SHORTFALL_LEVEL = 0.3
@@ -41,27 +37,27 @@ def transition_matrix(params: ProcessParams) -> np.ndarray:
     return t
 
 
-def move_between_elements(model: SocialInnovationModel, u: np.ndarray) -> np.ndarray:
+def move_between_elements(state: SimState, params: Scenario, u: np.ndarray) -> np.ndarray:
     """Move running organisations between elements. Returns a 6x6 count of the moves made."""
-    o = model.orgs
-    proc = model.params.process
+    o = state.orgs
+    proc = params.process
     flows = np.zeros((len(ELEMENTS), len(ELEMENTS)), dtype=np.int64)
     sel = np.flatnonzero(o.running & (o.element >= 0))
     if len(sel) == 0:
         return flows
-    base = model.transitions.copy()
+    base = state.transitions.copy()
     np.fill_diagonal(base, 0.0)
     cur = o.element[sel].astype(np.int64)
     rates = base[cur]  # (m, 6) monthly probabilities of leaving to each element
     fit = np.nan_to_num(o.fit[sel], nan=1.0)
     rates[:, IDX["understand"]] *= np.where(cur == IDX["develop"], 1.0 + proc.poor_fit_to_understand * (1 - fit), 1.0)
-    e_ref = max(model.params.solution.effect_size, 1e-12)
+    e_ref = max(params.solution.effect_size, 1e-12)
     low = 1.0 - np.clip(o.effectiveness[sel] / e_ref, 0.0, 1.0)
     rates[:, IDX["develop"]] *= np.where(cur == IDX["value"], 1.0 + proc.low_value_to_develop * low, 1.0)
     shortfall = np.clip((SHORTFALL_LEVEL - o.resources[sel]) / SHORTFALL_LEVEL, 0.0, 1.0)
     rates[:, IDX["mobilise"]] *= 1.0 + proc.shortfall_to_mobilise * shortfall
     rates[np.arange(len(sel)), cur] = 0.0
-    probs = model.ps(rates)
+    probs = state.ps(rates)
     total = probs.sum(axis=1)
     probs /= np.maximum(total, 1.0)[:, None]
     cum = np.cumsum(probs, axis=1)

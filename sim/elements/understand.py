@@ -12,42 +12,39 @@ a noisy estimate.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.scenario import ELEMENTS, SECTORS
+from sim.codes import Element
+from sim.scenario import SECTORS, Scenario
+from sim.state import SimState
 
-if TYPE_CHECKING:
-    from sim.model import SocialInnovationModel
-
-UNDERSTAND = ELEMENTS.index("understand")
+UNDERSTAND = Element.UNDERSTAND
 
 
-def partner_sectors(model: SocialInnovationModel) -> np.ndarray:
+def partner_sectors(state: SimState) -> np.ndarray:
     """Number of distinct sectors (1..4) among each organisation and its partners."""
-    o = model.orgs
+    o = state.orgs
     have = np.zeros(o.n)
     for s in range(len(SECTORS)):
         mine = o.sector == s
-        have += ((model.network.count(mine.astype(np.float64)) > 0) | mine).astype(np.float64)
+        have += ((state.network.count(mine.astype(np.float64)) > 0) | mine).astype(np.float64)
     return have
 
 
-def understand(model: SocialInnovationModel) -> None:
+def understand(state: SimState, params: Scenario) -> None:
     """Raise understanding of organisations in the understand element."""
-    o = model.orgs
+    o = state.orgs
     sel = o.running & (o.element == UNDERSTAND)
     if not sel.any():
         return
-    proc = model.params.process
-    sectors = partner_sectors(model)[sel]
-    rate = model.ps(proc.understanding_rate * model.params.levers.involvement * (0.5 + 0.5 * sectors / len(SECTORS)))
+    proc = params.process
+    sectors = partner_sectors(state)[sel]
+    rate = state.ps(proc.understanding_rate * params.levers.involvement * (0.5 + 0.5 * sectors / len(SECTORS)))
     o.understanding[sel] += rate * (1.0 - o.understanding[sel])
 
 
-def estimated_need(model: SocialInnovationModel, idx: np.ndarray) -> np.ndarray:
+def estimated_need(state: SimState, idx: np.ndarray) -> np.ndarray:
     """Each organisation's estimate of its place's need profile, in [0, 1] (rows of ``idx``)."""
-    o = model.orgs
-    truth = model.places.need[o.place[idx]]
+    o = state.orgs
+    truth = state.places.need[o.place[idx]]
     return np.clip(truth + (1.0 - o.understanding[idx])[:, None] * o.estimate_error[idx], 0.0, 1.0)

@@ -21,47 +21,23 @@ Value is measured every step, whatever element an organisation is in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.scenario import ELEMENTS, FORMS
+from sim.codes import Element
+from sim.scenario import FORMS, Scenario
+from sim.state import SimState, ValueAccounts, visibility
 
-if TYPE_CHECKING:
-    from sim.model import SocialInnovationModel
+__all__ = ["ValueAccounts", "create_value", "visibility"]
 
-VALUE = ELEMENTS.index("value")
-
-
-@dataclass
-class ValueAccounts:
-    """Cumulative value per place (arrays over places) and in total."""
-
-    n_places: int
-    social: np.ndarray = field(init=False)
-    economic: np.ndarray = field(init=False)
-    environmental: np.ndarray = field(init=False)
-    cost: np.ndarray = field(init=False)
-    visible: np.ndarray = field(init=False)
-    last_social: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name in ("social", "economic", "environmental", "cost", "visible"):
-            setattr(self, name, np.zeros(self.n_places))
+VALUE = Element.VALUE
 
 
-def visibility(visible: np.ndarray | float, scale: float) -> np.ndarray:
-    """Visibility signal in [0, 1) of visible value (persons): ``1 - exp(-visible / scale)``."""
-    return -np.expm1(-np.asarray(visible, dtype=np.float64) / scale)
-
-
-def create_value(model: SocialInnovationModel, new_beneficiaries: np.ndarray) -> None:
+def create_value(state: SimState, params: Scenario, new_beneficiaries: np.ndarray) -> None:
     """Book this step's social, economic and environmental value, costs and visible value."""
-    vp = model.params.value
-    acc = model.accounts
-    o = model.orgs
-    persons = new_beneficiaries / model.params.places.target_scale
+    vp = params.value
+    acc = state.accounts
+    o = state.orgs
+    persons = new_beneficiaries / params.places.target_scale
     social = persons * vp.social_per_beneficiary
     acc.social += social
     acc.economic += persons * vp.economic_per_beneficiary_sek
@@ -69,9 +45,9 @@ def create_value(model: SocialInnovationModel, new_beneficiaries: np.ndarray) ->
     acc.last_social = float(social.sum())
     running = o.running
     form_cost = np.array([vp.site_cost_sek[f] for f in FORMS])
-    effort = model.params.levers.measurement_effort
-    site_cost = (form_cost[o.form] + vp.measurement_cost_sek * effort) * model.dt
-    acc.cost += np.bincount(o.place[running], weights=site_cost[running], minlength=model.places.n)
-    in_value = np.bincount(o.place[running & (o.element == VALUE)], minlength=model.places.n) > 0
+    effort = params.levers.measurement_effort
+    site_cost = (form_cost[o.form] + vp.measurement_cost_sek * effort) * state.clock.dt
+    acc.cost += np.bincount(o.place[running], weights=site_cost[running], minlength=state.places.n)
+    in_value = np.bincount(o.place[running & (o.element == VALUE)], minlength=state.places.n) > 0
     share = np.minimum(1.0, effort * (1.0 + vp.value_boost * in_value))
     acc.visible += social * share

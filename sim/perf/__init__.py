@@ -1,10 +1,8 @@
-"""Performance: compiled kernels of the target-group step, machine probes and the benchmark.
+"""Performance tooling: machine probes, the benchmark and its report.
 
-* :mod:`sim.perf.kernels` - the target-group step and the incremental neighbour
-  counts, as numba kernels with a pure-NumPy fallback (numba is the optional extra
-  ``fast``; without it the same results come from NumPy, only slower).
-* :mod:`sim.perf.naive` - the straightforward (unoptimised) target-group step the
-  kernels are tested against, bit for bit.
+The hot-path kernels live beside what they serve (:mod:`sim.population.kernels`,
+tested bit for bit against :mod:`sim.population.naive`).
+
 * :mod:`sim.perf.probes` - streaming-bandwidth, random-gather and random-draw probes,
   and the floor they imply for one target-group step.
 * :mod:`sim.perf.bench` - ``sim bench``: the bare step, the full model step and the
@@ -13,6 +11,6 @@
 See ``docs/performance.md`` for the measured figures.
 """
 
-from sim.perf.kernels import HAVE_NUMBA
+from sim.population.kernels import HAVE_NUMBA
 
 __all__ = ["HAVE_NUMBA"]

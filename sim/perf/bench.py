@@ -23,9 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.perf import kernels
 from sim.perf.probes import probe
-from sim.population import AWARE, BENEFITING, DROPPED_OUT, PARTICIPATING, UNAWARE, PlaceService, TargetGroup
+from sim.population import AWARE, BENEFITING, DROPPED_OUT, PARTICIPATING, UNAWARE, PlaceService, TargetGroup, kernels
 from sim.scenario import PopulationParams
 from sim.world import build_population_network
 
@@ -87,7 +86,7 @@ def bench_target(n: int, degree: int, steps: int, warmup: int = 2, seed: int = 0
 
 def bench_model(preset: str | None, steps: int, warmup_model: int = 60, seed: int | None = None) -> dict[str, Any]:
     """Full model step of a preset vs the bare target-group step on the same population, interleaved."""
-    from sim import elements
+    from sim.elements.spread import place_service
     from sim.model import SocialInnovationModel
     from sim.scenario import load_scenario
 
@@ -104,9 +103,9 @@ def bench_model(preset: str | None, steps: int, warmup_model: int = 60, seed: in
         t0 = time.perf_counter()
         model.step()
         full.append(time.perf_counter() - t0)
-        service = elements.place_service(model)
+        service = place_service(model.state)
         t0 = time.perf_counter()
-        twin.step(service, model.dt, model.rate_mode, twin.draw_uniforms(rng))
+        twin.step(service, model.dt, sc.run.rate_mode, twin.draw_uniforms(rng))
         bare.append(time.perf_counter() - t0)
     f, b = float(np.median(full)) * 1e3, float(np.median(bare)) * 1e3
     return {

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from sim.perf.kernels import HAVE_NUMBA, _jit
+from sim.population.kernels import HAVE_NUMBA, _jit
 
 STREAM_BYTES_PER_MEMBER = 10
 """Plain rule, per member: read state (1 B), need (4 B), uniform (4 B), write state (1 B)."""

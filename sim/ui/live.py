@@ -92,7 +92,7 @@ def play_loop(
     draw_cost = 0.0
     due = time.perf_counter()
     try:
-        while not cancel.is_set() and model.steps_done < horizon:
+        while not cancel.is_set() and model.steps < horizon:
             sp = speed()
             if sp != "max":
                 period = 1.0 / float(sp)
@@ -244,7 +244,7 @@ def StatusLine(
     rate = stats.rate() if playing else 0.0
     with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}, classes=["sim-status"]):
         solara.Text(
-            f"{tr('status_step', lang)} {model.steps_done}",
+            f"{tr('status_step', lang)} {model.steps}",
             classes=["sim-step-counter"], style={"font-size": "28px", "font-weight": "700"},
         )
         solara.Text(
@@ -276,7 +276,7 @@ def ElementsPanel(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
     rows = list(model.collector.rows)  # a snapshot: the play thread may append meanwhile
     x = logic.months(rows)
     last = rows[-1]
-    flow = logic.flow_geometry(model.flows_total, [last[f"orgs_in_{e}"] for e in ELEMENTS], lang)
+    flow = logic.flow_geometry(model.state.flows_total, [last[f"orgs_in_{e}"] for e in ELEMENTS], lang)
     with solara.Columns([1, 1]):
         with solara.Card(classes=["sim-card-elements"]):
             Chart(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.agents import ORDINARY, PROJECT
+from sim.codes import Funding
 from sim.explore.compare import paired_difference
 from sim.results import PLACE_STATES, place_states, places_frame
 from sim.scenario import ELEMENTS, LeverParams, Scenario, dump_toml, list_presets, load_scenario
@@ -258,7 +258,7 @@ def fidelity_fit_points(model: SocialInnovationModel, lang: Lang, limit: int = 1
     if len(idx) > limit:  # keep the message small for Sweden; an even thinning keeps the picture
         idx = idx[np.linspace(0, len(idx) - 1, limit).astype(np.int64)]
     names = model.places.name
-    colours = {PROJECT: STATE_COLOURS["pilot"], ORDINARY: STATE_COLOURS["permanent"]}
+    colours = {Funding.PROJECT: STATE_COLOURS["pilot"], Funding.ORDINARY: STATE_COLOURS["permanent"]}
     pilot, perm = tr("pilot", lang), tr("permanent", lang)
     out = []
     for i in idx:
@@ -268,7 +268,7 @@ def fidelity_fit_points(model: SocialInnovationModel, lang: Lang, limit: int = 1
                 "x": round(float(o.fit[i]), 4),
                 "y": round(float(o.fidelity[i]), 4),
                 "color": colours.get(f, "#888888"),
-                "label": f"{names[o.place[i]]}: {perm if f == ORDINARY else pilot}",
+                "label": f"{names[o.place[i]]}: {perm if f == Funding.ORDINARY else pilot}",
             }
         )
     return out
@@ -318,9 +318,9 @@ def _fmt_int(v: float, lang: Lang) -> str:
 
 def map_state(model: SocialInnovationModel, by: str, lang: Lang) -> tuple[list[str], list[str]]:
     """``(colours, hover texts)`` of every place for the current step."""
-    f = places_frame(model)
+    f = places_frame(model.state)
     if by == "state":
-        states = place_states(model)
+        states = place_states(model.state)
         colours = [STATE_COLOURS[PLACE_STATES[s]] for s in states]
     else:
         col = "mean_fidelity" if by == "fidelity" else "mean_fit"

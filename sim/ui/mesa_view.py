@@ -118,7 +118,7 @@ def place_map_figure(model: SocialInnovationModel) -> Figure:
     fig = Figure(figsize=(5, 4))
     ax = fig.subplots()
     p = model.places
-    states = place_states(model)
+    states = place_states(model.state)
     size = 20 + 180 * np.sqrt(p.population / max(float(p.population.max()), 1.0))
     for i, name in enumerate(PLACE_STATES):
         sel = states == i

@@ -56,11 +56,17 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
-from sim.agents import NOT_ADOPTED, RUNNING
+from sim.codes import Status
 from sim.elements.spread import adoption_hazard
+from sim.organisations import OrgState
 from sim.rates import per_step
 from sim.scenario import Scenario
+from sim.state import SimState
+from sim.streams import Streams
+from sim.world.build import build_world
 from sim.world.networks import OrgNetwork
+
+NOT_ADOPTED, RUNNING = Status.NOT_ADOPTED, Status.RUNNING
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 NETWORKS: tuple[str, ...] = ("nominations", "symmetric", "community")
@@ -127,11 +133,21 @@ def load_study(name: str, network: str = "nominations", data_dir: Path = DATA_DI
 # --------------------------------------------------------------------------- the model's rule on a study
 
 
-def _rule_scenario(p: float, q: float) -> Scenario:
-    """A scenario whose adoption hazard is exactly ``p + q x`` (thresholds 0, every other term off)."""
+def _rule_scenario(p: float, q: float, n: int = 1) -> Scenario:
+    """A scenario whose adoption hazard is exactly ``p + q x`` (thresholds 0, every other term off).
+
+    Its world is one place with exactly ``n`` organisations (the study's people; ``population_mean =
+    10 n`` persons at 1,000 organisations per 10,000) and no target group, nobody running yet.
+    """
     return Scenario.model_validate(
         {
-            "organisations": {"p": p, "q": q, "influence": "proportional", "visibility_pull": 0.0},
+            "places": {"source": "synthetic", "n": 1, "population_mean": 10.0 * n, "population_sigma": 0.0,
+                       "target_share": 0.0},
+            "organisations": {
+                "p": p, "q": q, "influence": "proportional", "visibility_pull": 0.0, "base_per_place": 0,
+                "per_10k_population": 1000.0, "threshold_mean": 0.0, "threshold_sd": 0.0, "initial_adopters": 0,
+                "network": "full",
+            },
             "levers": {"guardrail_spread_cost": 0.0},
             "process": {"spread_push": 0.0},
         }
@@ -139,52 +155,40 @@ def _rule_scenario(p: float, q: float) -> Scenario:
 
 
 @dataclass
-class _Orgs:
-    status: np.ndarray
-    p: np.ndarray
-    phi: np.ndarray
-    place: np.ndarray
-    element: np.ndarray
-
-    @property
-    def running(self) -> np.ndarray:
-        return self.status == RUNNING
-
-
-@dataclass
-class _Places:
-    openness: np.ndarray = field(default_factory=lambda: np.zeros(1))
-    openness_initial: np.ndarray = field(default_factory=lambda: np.zeros(1))
-
-
-@dataclass
 class RuleState:
-    """The part of a model :func:`sim.elements.spread.adoption_hazard` reads, for a study network."""
+    """The model's own world (:func:`sim.world.build.build_world`) on a study's people and network.
+
+    The study's people are the organisations of one place, thresholds 0, nobody running;
+    the organisation network is the study's. :meth:`step_probability` is the model's
+    :func:`sim.elements.spread.adoption_hazard` as a per-period probability.
+    """
 
     params: Scenario
-    orgs: _Orgs
-    network: OrgNetwork
-    places: _Places = field(default_factory=_Places)
-    visibility_signal: float = 0.0
+    state: SimState
 
     @classmethod
     def for_study(cls, study: Study, p: float, q: float) -> RuleState:
-        """Nobody adopted yet; thresholds 0; one place."""
-        n = study.n
-        orgs = _Orgs(
-            status=np.full(n, NOT_ADOPTED, np.int8), p=np.full(n, p), phi=np.zeros(n),
-            place=np.zeros(n, np.int32), element=np.full(n, -1, np.int8),
-        )
-        return cls(_rule_scenario(p, q), orgs, study.network)
+        """Nobody adopted yet; thresholds 0; one place; the study's network."""
+        params = _rule_scenario(p, q, study.n)
+        state = build_world(params, Streams(0))
+        if state.orgs.n != study.n:  # pragma: no cover - guards the world recipe above
+            raise RuntimeError(f"study world has {state.orgs.n} organisations, the study {study.n} people")
+        state.network = study.network
+        return cls(params, state)
+
+    @property
+    def orgs(self) -> OrgState:
+        """The study's people as the world's organisations (``status`` is read and written by simulations)."""
+        return self.state.orgs
 
     def set_pq(self, p: float, q: float) -> None:
         """Change the rule's parameters."""
-        self.params = _rule_scenario(p, q)
-        self.orgs.p[:] = p
+        self.params = _rule_scenario(p, q, self.state.orgs.n)
+        self.state.orgs.p[:] = p
 
     def step_probability(self) -> np.ndarray:
         """Per-period adoption probability of everyone (the model's hazard at dt = 1 time unit)."""
-        return per_step(adoption_hazard(self), 1.0, "probability")  # type: ignore[arg-type]
+        return per_step(adoption_hazard(self.state, self.params), 1.0, "probability")
 
 
 def exposures(study: Study) -> np.ndarray:

@@ -26,8 +26,9 @@ from scipy.optimize import brentq
 
 from sim.api import build_model
 from sim.rates import per_step
-from sim.reference import reference_run
-from sim.scenario import FORMS, Scenario, load_scenario
+from sim.reference import effective_p, limit_violations, reference_run
+from sim.scenario import Scenario, load_scenario
+from sim.world.places import organisation_counts
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments" / "validation"
 
@@ -160,45 +161,9 @@ def load_limit(name: str, overrides: dict[str, Any] | list[str] | None = None) -
     return load_scenario(EXPERIMENTS_DIR / f"{name}.toml", overrides)
 
 
-def effective_p(sc: Scenario) -> float:
-    """Own adoption hazard after the guardrail cost: ``p (1 - guardrail_spread_cost * guardrails)`` [1/month]."""
-    return sc.organisations.p * (1.0 - sc.levers.guardrail_spread_cost * sc.levers.guardrails)
-
-
-def limit_violations(sc: Scenario) -> list[str]:
-    """Model terms switched on that the plain adoption rule ``p + q s(x)[x>=phi]``, ``delta`` leaves out.
-
-    An empty list means the vectorised model reduces to the rule of :mod:`sim.reference`.
-    """
-    op, lev = sc.organisations, sc.levers
-    out = []
-    if op.visibility_pull > 0:
-        out.append("organisations.visibility_pull > 0 (visible value adds adoption hazard)")
-    if sc.process.spread_push > 0:
-        out.append("process.spread_push > 0 (sites in the spread element push adoption)")
-    if lev.project_share > 0:
-        out.append("levers.project_share > 0 (project grants end: pilot death)")
-    if sc.scaling_up.enabled:
-        out.append("scaling_up.enabled (policy moves thresholds and p)")
-    if lev.norm_work > 0 and (op.threshold_mean > 0 or op.threshold_sd > 0 or op.thresholds is not None):
-        out.append("levers.norm_work > 0 with thresholds (scaling deep lowers thresholds)")
-    if lev.brokering > 0 and op.network != "full":
-        out.append("levers.brokering > 0 (brokers add ties during the run)")
-    if op.abandonment > 0:
-        neutral = (
-            op.abandonment_fit_effect == 0 and op.abandonment_effect_effect == 0 and op.abandonment_unfunded == 1
-            and all(sc.value.form_abandonment[f] == 1.0 for f in FORMS)
-        )
-        if not neutral:
-            out.append("abandonment multipliers not neutral (fit, effect, funding or form change delta)")
-    return out
-
-
 def _n_orgs(sc: Scenario) -> int:
-    """Number of organisations of a one-place synthetic scenario without population-driven organisations."""
-    return sc.organisations.base_per_place + int(
-        math.floor(sc.organisations.per_10k_population * sc.places.population_mean / 10_000)
-    )
+    """Number of organisations of a one-place synthetic scenario whose place has ``population_mean`` persons."""
+    return int(organisation_counts(sc.organisations, np.array([sc.places.population_mean]))[0])
 
 
 def _deterministic(sc: Scenario) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from sim.perf import kernels
+from sim.population import kernels
 from sim.scenario import OrganisationParams
 
 _CHUNK = 1 << 20  # members per block when drawing the population network

@@ -14,14 +14,14 @@ import copy
 import numpy as np
 import pytest
 
-from sim.perf.kernels import transpose_csr
 from sim.perf.probes import STREAM_BYTES_PER_MEMBER, _gather_jit
+from sim.population.kernels import transpose_csr
 
 pytestmark = pytest.mark.benchmark
 
 
 def _mesa_reference(n: int):  # noqa: ANN202
-    from sim.perf.adoption import random_symmetric_network
+    from sim.vectorised_adoption import random_symmetric_network
 
     try:
         from sim.reference import ReferenceAdoptionModel
@@ -32,7 +32,7 @@ def _mesa_reference(n: int):  # noqa: ANN202
 
 
 def _vectorised(n: int):  # noqa: ANN202
-    from sim.perf.adoption import VectorisedAdoption, random_symmetric_network
+    from sim.vectorised_adoption import VectorisedAdoption, random_symmetric_network
 
     indptr, indices = random_symmetric_network(n, 10.0, seed=1)
     return VectorisedAdoption(n, indptr, indices, p=0.01, q=0.3, delta=0.02, seed=2)
@@ -128,18 +128,18 @@ def test_sweden_full_model_step(benchmark, sweden) -> None:  # noqa: ANN001
 
 
 def test_sweden_target_step(benchmark, sweden) -> None:  # noqa: ANN001
-    from sim import elements
+    from sim.elements.spread import place_service
 
     model, twin = sweden
     benchmark.group = "sweden"
-    service = elements.place_service(model)
+    service = place_service(model.state)
     rng = np.random.default_rng(9)
     benchmark.extra_info.update(n=twin.n, kind="target_step", bytes_per_member=twin.nbytes / twin.n)
-    share = float(model.ps(model.params.population.turnover))
+    share = float(model.state.ps(model.params.population.turnover))
 
     def target_step() -> None:
         # the target group's own dynamics: the member step, and cohort turnover where the preset has it
-        twin.step(service, model.dt, model.rate_mode, twin.draw_uniforms(rng))
+        twin.step(service, model.dt, model.params.run.rate_mode, twin.draw_uniforms(rng))
         if share > 0:
             twin.turn_over(share, model.places.severity, rng)
 

@@ -29,9 +29,11 @@ import os
 
 import numpy as np
 
+from sim.codes import Member
 from sim.rates import per_step
 
-UNAWARE, AWARE, PARTICIPATING, BENEFITING, DROPPED_OUT = 0, 1, 2, 3, 4
+# plain ints for the compiled kernels, from the one definition in sim.codes
+UNAWARE, AWARE, PARTICIPATING, BENEFITING, DROPPED_OUT = (int(m) for m in Member)
 
 try:  # numba is the optional extra "fast"
     if os.environ.get("SIM_DISABLE_NUMBA", "") not in ("", "0"):

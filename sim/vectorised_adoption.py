@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.perf import kernels
+from sim.codes import Status
+from sim.population import kernels
 from sim.rates import per_step
 
-NOT_ADOPTED, RUNNING, STOPPED = 0, 1, 2
+NOT_ADOPTED, RUNNING, STOPPED = int(Status.NOT_ADOPTED), int(Status.RUNNING), int(Status.ABANDONED)
 
 
 def random_symmetric_network(n: int, mean_degree: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.perf import kernels
+from sim.codes import MEMBER_NAMES, Member
+from sim.population import kernels
 from sim.rates import per_step
 from sim.scenario import PopulationParams
 
-UNAWARE, AWARE, PARTICIPATING, BENEFITING, DROPPED_OUT = 0, 1, 2, 3, 4
-STATE_NAMES = ("unaware", "aware", "participating", "benefiting", "dropped_out")
-N_STATES = 5
+UNAWARE, AWARE, PARTICIPATING, BENEFITING, DROPPED_OUT = Member
+STATE_NAMES = MEMBER_NAMES
+N_STATES = len(Member)
 
 
 @dataclass

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.codes import Member
 from sim.rates import per_step
 from sim.scenario import PopulationParams
 
-UNAWARE, AWARE, PARTICIPATING, BENEFITING, DROPPED_OUT = 0, 1, 2, 3, 4
+UNAWARE, AWARE, PARTICIPATING, BENEFITING, DROPPED_OUT = (int(m) for m in Member)
 
 
 def active_share_of_ties(state: np.ndarray, indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:

@@ -1,0 +1,138 @@
+"""Building the world of a run: ``build_world(scenario, streams) -> SimState``.
+
+Set-up, in this order (each part draws only from its own stream, see :mod:`sim.streams`):
+places (``places``), the solution's design (``solution``), organisations with
+sector, mandate and resources (``organisations``), their thresholds (``organisations``),
+the organisation network (``org_network``), the target groups and their network
+(``population_network``, ``people``), then the originators start running the
+solution (``organisations``, ``funding``).
+
+The reference model (:mod:`sim.reference`), the validation limits and calibration
+build their worlds here too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.elements.spread import start_sites
+from sim.elements.transitions import transition_matrix
+from sim.organisations import create_org_state
+from sim.population import TargetGroup
+from sim.scenario import Scenario, ScenarioError
+from sim.solution import design_solution
+from sim.state import Clock, PolicyRecord, SimState, ValueAccounts
+from sim.streams import Streams
+from sim.world.networks import OrgNetwork, build_org_network, build_population_network
+from sim.world.places import Places, build_places, organisation_counts
+
+
+def build_world(scenario: Scenario, streams: Streams) -> SimState:
+    """The state of ``scenario`` at month 0, drawn from ``streams`` (originators already running)."""
+    places = build_places(scenario, streams.places)
+    op = scenario.organisations
+    counts = organisation_counts(op, places.population)
+    k = scenario.solution.k_core + scenario.solution.k_periphery
+    solution = design_solution(scenario.solution, places.need.mean(axis=0), streams.solution)
+    orgs = create_org_state(
+        counts, op.sector_shares, k, scenario.levers.vision_clarity, scenario.solution.effect_size, streams.organisations
+    )
+    orgs.p[:] = op.p
+    orgs.phi[:] = thresholds(scenario, orgs.n, streams.organisations)
+    network = build_org_network(op, orgs.place, places.x_km, places.y_km, places.population, streams.org_network)
+    people = target_groups(scenario, places, streams)
+    tg_size = places.target_size
+    total_target = max(float(tg_size.sum()), 1.0)
+    vp = scenario.value
+    state = SimState(
+        clock=Clock(scenario.run.dt, scenario.run.rate_mode),
+        places=places,
+        orgs=orgs,
+        network=network,
+        people=people,
+        solution=solution,
+        accounts=ValueAccounts(places.n),
+        transitions=transition_matrix(scenario.process),
+        visibility_scale=vp.visibility_scale,
+        place_visibility_scale=np.maximum(vp.visibility_scale * tg_size / total_target, 5.0 / scenario.places.target_scale),
+        policy=PolicyRecord(refused=np.zeros(places.n, dtype=bool)),
+        first_reached=np.full(places.n, np.nan),
+    )
+    seed_originators(state, scenario, streams)
+    state.refresh_solution()
+    return state
+
+
+def thresholds(scenario: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Adoption thresholds of the ``n`` organisations in [0, 1].
+
+    Drawn ``N(threshold_mean, threshold_sd)`` clipped, or the scenario's explicit
+    ``organisations.thresholds`` (the draws are made either way, so the stream stays aligned).
+    """
+    op = scenario.organisations
+    draws = np.clip(rng.normal(op.threshold_mean, op.threshold_sd, n), 0.0, 1.0)
+    if op.thresholds is None:
+        return draws
+    if len(op.thresholds) != n:
+        raise ScenarioError(
+            f"field organisations.thresholds: has {len(op.thresholds)} values but the scenario makes "
+            f"{n} organisations (allowed: exactly {n})"
+        )
+    return np.asarray(op.thresholds, dtype=np.float64)
+
+
+def target_groups(scenario: Scenario, places: Places, streams: Streams) -> TargetGroup:
+    """The target-group members of every place and their network."""
+    pop = scenario.population
+    tg_size = places.target_size
+    starts = np.concatenate([[0], np.cumsum(tg_size)[:-1]])
+    indptr, indices = build_population_network(starts, tg_size, pop.degree, pop.within_place, streams.population_network)
+    return TargetGroup(tg_size, places.severity, indptr, indices, pop, streams.people)
+
+
+def seed_originators(state: SimState, scenario: Scenario, streams: Streams) -> None:
+    """The ``initial_adopters`` originators start running the solution in their home place (month 0)."""
+    op = scenario.organisations
+    n0 = min(op.initial_adopters, state.orgs.n)
+    if n0 == 0:
+        return
+    rng = streams.organisations
+    places = state.places
+    if op.initial_place is not None:
+        hits = np.flatnonzero(places.name == op.initial_place)
+        if len(hits) == 0:
+            raise ScenarioError(
+                f"field organisations.initial_place: no place named {op.initial_place!r} "
+                f"(allowed: one of the scenario's place names, e.g. {places.name[0]!r})"
+            )
+        home = int(hits[0])
+    else:
+        home = int(rng.integers(places.n))
+    local = state.org_ids_by_place[home]
+    if op.seeding == "neighbourhood" and len(local):
+        pick = neighbourhood(state.network, int(rng.choice(local)), n0)
+    else:
+        others = np.setdiff1d(state.all_org_ids, local)
+        pick = list(rng.permutation(local)[:n0]) + list(rng.permutation(others)[: max(0, n0 - len(local))])
+    start_sites(state, scenario, np.array(pick, dtype=np.int64), streams.organisations, streams.funding)
+    state.note_reached()
+
+
+def neighbourhood(network: OrgNetwork, focal: int, n0: int) -> list[int]:
+    """``focal`` and its network neighbours, breadth first (lowest id first), up to ``n0`` organisations.
+
+    Under full mixing everyone is a neighbour (ids in order); if the focal
+    organisation's component is smaller than ``n0``, fewer are returned.
+    """
+    if network.full:
+        return [focal] + [i for i in range(network.n) if i != focal][: n0 - 1]
+    indptr, indices = network.csr.indptr, network.csr.indices
+    seen, queue = {focal}, [focal]
+    for node in queue:
+        if len(queue) >= n0:
+            break
+        for nb in indices[indptr[node] : indptr[node + 1]]:
+            if int(nb) not in seen and len(queue) < n0:
+                seen.add(int(nb))
+                queue.append(int(nb))
+    return queue[:n0]

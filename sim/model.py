@@ -96,7 +96,7 @@ class SocialInnovationModel(mesa.Model):
         s.refresh_solution()
         # realise and spread (all decisions read the same snapshot of who runs it)
         running_before = s.orgs.running.copy()
-        new = adopt(s, p, np.where(running_before, 1.0, u_adopt), r.organisations, r.funding)
+        new = adopt(s, p, np.where(running_before, 1.0, u_adopt), r.sites)
         gone = abandon(s, p, np.where(running_before, u_abandon, 1.0))
         s.clock.tick()
         made, died = pilot_end(s, p, r.funding)

@@ -22,6 +22,7 @@ PURPOSES: tuple[str, ...] = (
     "process",
     "scaling",
     "turnover",
+    "sites",
 )
 """Stream names, in spawn order. Append new purposes at the end only."""
 

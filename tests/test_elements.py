@@ -31,7 +31,7 @@ def model_with(overrides: dict | None = None, seed: int = 1) -> SocialInnovation
 
 def start(m: SocialInnovationModel, idx: np.ndarray) -> None:
     """Start sites ``idx`` with the model's own streams."""
-    start_sites(m.state, m.params, idx, m.streams.organisations, m.streams.funding)
+    start_sites(m.state, m.params, idx, m.streams.sites)
 
 
 # ---------------------------------------------------------------- rates and the solution

@@ -37,14 +37,15 @@ def mandate_reach(state: SimState) -> np.ndarray:
     return np.maximum(o.mandate, state.network.neighbour_max(o.mandate))
 
 
-def fund_new_sites(state: SimState, params: Scenario, idx: np.ndarray, rng: np.random.Generator) -> None:
-    """Give newly adopting organisations their funding, form and project end month."""
+def fund_new_sites(state: SimState, params: Scenario, idx: np.ndarray, u: np.ndarray, length: np.ndarray) -> None:
+    """Give newly adopting organisations ``idx`` their funding, form and project end month.
+
+    ``u`` (uniform) and ``length`` (project length [months]) are draws for the sites ``idx``.
+    """
     if len(idx) == 0:
         return
     o = state.orgs
     lev = params.levers
-    u = rng.random(len(idx))
-    length = rng.uniform(lev.project_length_min, lev.project_length_max, len(idx))
     policy = state.policy.covers(o.place[idx])
     project = (u < lev.project_share) & ~policy
     o.funding[idx] = np.where(project, Funding.PROJECT, Funding.ORDINARY)

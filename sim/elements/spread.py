@@ -66,10 +66,11 @@ def adoption_hazard(state: SimState, params: Scenario) -> np.ndarray:
     return h
 
 
-def adopt(
-    state: SimState, params: Scenario, u: np.ndarray, rng: np.random.Generator, funding_rng: np.random.Generator
-) -> np.ndarray:
-    """Organisations that adopt this step (``u``: one uniform per organisation). Returns their ids."""
+def adopt(state: SimState, params: Scenario, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Organisations that adopt this step (``u``: one uniform per organisation; ``rng``: the ``sites`` stream).
+
+    Returns their ids.
+    """
     o = state.orgs
     op = params.organisations
     eligible = o.status == Status.NOT_ADOPTED
@@ -77,19 +78,26 @@ def adopt(
         eligible |= (o.status == Status.DISCONTINUED) | (o.status == Status.ABANDONED)
     h = state.ps(adoption_hazard(state, params))
     new = np.flatnonzero(eligible & (u < h))
-    start_sites(state, params, new, rng, funding_rng)
+    start_sites(state, params, new, rng)
     return new
 
 
-def start_sites(
-    state: SimState, params: Scenario, idx: np.ndarray, rng: np.random.Generator, funding_rng: np.random.Generator
-) -> None:
-    """Make organisations ``idx`` run the solution from now."""
-    if len(idx) == 0:
-        return
+def start_sites(state: SimState, params: Scenario, idx: np.ndarray, rng: np.random.Generator) -> None:
+    """Make organisations ``idx`` run the solution from now.
+
+    Draws from ``rng`` (the ``sites`` stream) one fixed-size set of numbers per call, one
+    row per organisation whether it starts or not (common random numbers: what one
+    organisation draws does not depend on how many others start): need-estimate errors,
+    champion, funding and project length.
+    """
     o = state.orgs
     lev = params.levers
     k = o.variant.shape[1]
+    err = rng.normal(0.0, params.process.estimate_noise, (o.n, k))
+    u_champion, u_funding = rng.random((2, o.n))
+    length = rng.uniform(lev.project_length_min, lev.project_length_max, o.n)
+    if len(idx) == 0:
+        return
     c0 = state.solution.c0
     # the variant they take: guarded copy of the design, else of what runs near them
     source = np.tile(c0, (len(idx), 1))
@@ -104,13 +112,13 @@ def start_sites(
         source = np.where((cnt[pl] > 0)[:, None], local[pl], mean_all[None, :])
     first = np.isnan(o.adopt_month[idx])
     o.variant[idx] = lev.guardrails * c0 + (1.0 - lev.guardrails) * source
-    o.estimate_error[idx] = rng.normal(0.0, params.process.estimate_noise, (len(idx), k))
-    o.champion[idx] = rng.random(len(idx)) < params.funding.champion_share
+    o.estimate_error[idx] = err[idx]
+    o.champion[idx] = u_champion[idx] < params.funding.champion_share
     o.status[idx] = Status.RUNNING
     o.element[idx] = UNDERSTAND
     o.adopt_month[idx[first]] = state.month
     o.stop_month[idx] = np.nan
-    fund_new_sites(state, params, idx, funding_rng)
+    fund_new_sites(state, params, idx, u_funding[idx], length[idx])
 
 
 def pilot_end(state: SimState, params: Scenario, rng: np.random.Generator) -> tuple[int, int]:

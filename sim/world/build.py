@@ -114,7 +114,7 @@ def seed_originators(state: SimState, scenario: Scenario, streams: Streams) -> N
     else:
         others = np.setdiff1d(state.all_org_ids, local)
         pick = list(rng.permutation(local)[:n0]) + list(rng.permutation(others)[: max(0, n0 - len(local))])
-    start_sites(state, scenario, np.array(pick, dtype=np.int64), streams.organisations, streams.funding)
+    start_sites(state, scenario, np.array(pick, dtype=np.int64), streams.sites)
     state.note_reached()
 
 

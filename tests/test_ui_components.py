@@ -15,6 +15,7 @@ import scipy.stats
 solara = pytest.importorskip("solara")
 v = pytest.importorskip("ipyvuetify")
 
+from sim.explore.design import replicate_seeds  # noqa: E402
 from sim.model import SocialInnovationModel  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from sim.ui import logic  # noqa: E402
@@ -169,15 +170,15 @@ def test_comparison_uses_common_random_numbers_and_saves_loadable_scenarios(tmp_
     b = a.with_lever(logic.LEVER_BY_KEY["guardrails"], 0.9)
     b = logic.Variant("B", b.preset, b.overrides)
     df = logic.run_comparison([a, same, b], replicates=3, steps=12, base_seed=5)
-    assert sorted(df["seed"].unique()) == [5, 6, 7]
+    assert sorted(df["seed"].unique()) == sorted(replicate_seeds(5, 3))  # the seed rule of `sim compare`
     diffs = logic.compare_differences(df, "people_aware", "A")
     assert (diffs[diffs["variant"] == "Same"][["mean", "lo", "hi"]] == 0).all().all()  # CRN: identical twins
     bands = logic.compare_bands(df, "people_aware")
     assert (bands["lo"] <= bands["mean"] + 1e-9).all() and (bands["mean"] <= bands["hi"] + 1e-9).all()
-    summary = logic.final_summary(df, "A", ["people_aware"]).set_index("variant")
+    summary = logic.final_summary(df, "A", ["mean_fidelity"]).set_index("variant")
     assert set(summary.index) == {"A", "Same", "B"}
     assert summary.loc["Same", ["diff_mean", "ci_lo", "ci_hi"]].tolist() == [0.0, 0.0, 0.0]
-    last = df[df["step"] == df["step"].max()].pivot(index="seed", columns="variant", values="people_aware")
+    last = df[df["step"] == df["step"].max()].pivot(index="seed", columns="variant", values="mean_fidelity")
     d = (last["B"] - last["A"]).to_numpy()
     assert d.std() > 0  # the guardrails change the outcome, so the interval below is not trivially 0
     half = scipy.stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))  # paired t, by hand
@@ -189,18 +190,18 @@ def test_comparison_uses_common_random_numbers_and_saves_loadable_scenarios(tmp_
         manifest = json.loads(z.read("comparison.json"))
     loaded = load_scenario(str(tmp_path / "b.toml"))
     assert loaded.levers.guardrails == pytest.approx(0.9) and loaded.run.steps == 12
-    assert manifest["seeds"] == [5, 6, 7]
+    assert manifest["seeds"] == replicate_seeds(5, 3) and manifest["root_seed"] == 5
     assert "&lt;b&gt;" in html_table(["<b>"], [["x"]])
 
 
 def test_compare_view_runs_and_shows_results():
     box, rc = solara.render(CompareView(logic.Settings("teaching"), "en"), handle_error=False)
-    rc.find(v.TextField, label="First seed").widget.v_model = "abc"  # a message, no run
-    rc.find(v.TextField, label="First seed").widget.fire_event("keyup.enter")
+    rc.find(v.TextField, label="Root seed").widget.v_model = "abc"  # a message, no run
+    rc.find(v.TextField, label="Root seed").widget.fire_event("keyup.enter")
     rc.find(v.Btn, class_="sim-run-compare").widget.click()
     assert "not a whole number" in str(rc.find(v.Alert).widgets[0].children)
-    rc.find(v.TextField, label="First seed").widget.v_model = "3"
-    rc.find(v.TextField, label="First seed").widget.fire_event("keyup.enter")
+    rc.find(v.TextField, label="Root seed").widget.v_model = "3"
+    rc.find(v.TextField, label="Root seed").widget.fire_event("keyup.enter")
     rc.find(v.Btn, class_="sim-run-compare").widget.click()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not rc.find(v.Alert, class_="sim-compare-done").widgets:

@@ -16,7 +16,7 @@ of the replicates), ``failures.json`` if any run failed, and ``manifest.json``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +27,13 @@ import pandas as pd
 from scipy import stats
 
 from sim import __version__
-from sim.api import git_revision
+from sim.api import build_model, git_revision
 from sim.explore.design import replicate_seeds
 from sim.explore.executors import ExecutorSpec, open_executor
 from sim.explore.experiment import resolve_experiment_scenario, scenario_data
 from sim.explore.runner import RunTask, execute
 from sim.explore.store import atomic_parquet, atomic_write
+from sim.scenario import Scenario
 
 DEFAULT_OUTPUTS = ("orgs_adopted", "places_reached", "people_benefiting", "value_social", "net_economic")
 
@@ -63,6 +64,42 @@ def paired_difference(a: np.ndarray, b: np.ndarray, conf_level: float = 0.95) ->
         half, p = np.nan, np.nan
     return {"diff": mean, "ci_low": mean - half, "ci_high": mean + half, "sd": sd, "n": n,
             "n_nan": int(len(a) - n), "p_value": p}
+
+
+def run_replicates(
+    scenarios: Sequence[tuple[str, Scenario]],
+    replicates: int,
+    steps: int,
+    root_seed: int = 0,
+    on_progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> pd.DataFrame:
+    """Run every ``(name, scenario)`` ``replicates`` times in this process, with the shared seeds of :func:`compare`.
+
+    Replicate ``r`` of every scenario uses seed ``replicate_seeds(root_seed, replicates)[r]``
+    (common random numbers). ``on_progress(done, total)`` is called after each run;
+    ``cancelled()`` is checked before every step (raises ``InterruptedError``).
+    Returns the model tables, one row per scenario, replicate and step, with columns
+    ``variant``, ``replicate``, ``seed`` first.
+    """
+    seeds = replicate_seeds(root_seed, replicates)
+    total, done, frames = len(scenarios) * len(seeds), 0, []
+    for name, sc in scenarios:
+        for r, seed in enumerate(seeds):
+            model = build_model(sc, seed)
+            for _ in range(steps):
+                if cancelled is not None and cancelled():
+                    raise InterruptedError("comparison cancelled")
+                model.step()
+            f = model.collector.model_frame()
+            f.insert(0, "seed", seed)
+            f.insert(0, "replicate", r)
+            f.insert(0, "variant", name)
+            frames.append(f)
+            done += 1
+            if on_progress is not None:
+                on_progress(done, total)
+    return pd.concat(frames, ignore_index=True)
 
 
 def compare(

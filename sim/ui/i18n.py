@@ -110,7 +110,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "copy_live": {"en": "Copy levers from the live view", "sv": "Kopiera spakarna från liveläget"},
     "replicates": {"en": "Replicates", "sv": "Replikat"},
     "steps": {"en": "Steps", "sv": "Steg"},
-    "base_seed": {"en": "First seed", "sv": "Första frö"},
+    "base_seed": {"en": "Root seed", "sv": "Grundfrö"},
     "run_compare": {"en": "Run comparison", "sv": "Kör jämförelsen"},
     "running": {"en": "Running", "sv": "Kör"},
     "metric": {"en": "Figure", "sv": "Mått"},

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from sim.codes import Funding
-from sim.explore.compare import paired_difference
+from sim.explore.compare import paired_difference, run_replicates
+from sim.explore.design import replicate_seeds
 from sim.results import PLACE_STATES, place_states, places_frame
 from sim.scenario import ELEMENTS, LeverParams, Scenario, dump_toml, list_presets, load_scenario
 from sim.ui.i18n import Lang, element_names, tr
@@ -446,8 +447,11 @@ class Variant:
 
 
 def compare_seeds(base_seed: int, replicates: int) -> list[int]:
-    """The common random numbers: replicate r of every variant runs with seed ``base_seed + r``."""
-    return [base_seed + r for r in range(replicates)]
+    """The common random numbers: replicate r of every variant runs with the r-th seed spawned from ``base_seed``.
+
+    The same rule as ``sim compare --root-seed`` (:func:`sim.explore.design.replicate_seeds`).
+    """
+    return replicate_seeds(base_seed, replicates)
 
 
 def run_comparison(
@@ -458,30 +462,13 @@ def run_comparison(
     on_progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> pd.DataFrame:
-    """Run every variant ``replicates`` times with the same seeds; one row per variant, replicate and step."""
-    from sim.model import SocialInnovationModel
+    """Run every variant ``replicates`` times with the same seeds; one row per variant, replicate and step.
 
-    frames = []
-    seeds = compare_seeds(base_seed, replicates)
-    total = len(variants) * len(seeds)
-    done = 0
-    for v in variants:
-        sc = v.scenario()
-        for r, seed in enumerate(seeds):
-            model = SocialInnovationModel(sc, seed=seed)
-            for _ in range(steps):
-                if cancelled is not None and cancelled():
-                    raise InterruptedError("comparison cancelled")
-                model.step()
-            f = model.collector.model_frame()
-            f.insert(0, "seed", seed)
-            f.insert(0, "replicate", r)
-            f.insert(0, "variant", v.name)
-            frames.append(f)
-            done += 1
-            if on_progress is not None:
-                on_progress(done, total)
-    return pd.concat(frames, ignore_index=True)
+    The runs go through :func:`sim.explore.compare.run_replicates` (the seed rule of ``sim compare``).
+    """
+    return run_replicates(
+        [(v.name, v.scenario()) for v in variants], replicates, steps, base_seed, on_progress, cancelled
+    )
 
 
 def compare_bands(df: pd.DataFrame, metric: str, lo: float = 0.1, hi: float = 0.9) -> pd.DataFrame:
@@ -576,7 +563,7 @@ def scenarios_zip(variants: Sequence[Variant], replicates: int, steps: int, base
     """The comparison as scenario files: one TOML per variant (``sim run`` reads each) and a README.
 
     Each file holds the full resolved scenario (preset, light option and levers applied),
-    with ``run.steps`` and ``run.seed`` set to the comparison's steps and first seed.
+    with ``run.steps`` and ``run.seed`` set to the comparison's steps and first replicate's seed.
     """
     buf = io.BytesIO()
     seeds = compare_seeds(base_seed, replicates)
@@ -588,10 +575,10 @@ def scenarios_zip(variants: Sequence[Variant], replicates: int, steps: int, base
             data["description"] = (
                 f"Variant '{v.name}' of a comparison saved from sim ui: preset {v.preset}; levers "
                 + (", ".join(f"{k}={val:g}" for k, val in v.overrides) or "as in the preset")
-                + f"; replicates with seeds {seeds[0]}..{seeds[-1]}."
+                + f"; replicates with the seeds spawned from root seed {base_seed} (sim compare --root-seed {base_seed})."
             )
             data["run"]["steps"] = steps
-            data["run"]["seed"] = base_seed
+            data["run"]["seed"] = seeds[0]
             fname = safe_filename(v.name)
             while fname in used:
                 fname += "-2"
@@ -602,9 +589,11 @@ def scenarios_zip(variants: Sequence[Variant], replicates: int, steps: int, base
             "saved": time.strftime("%Y-%m-%d %H:%M:%S"),
             "variants": files,
             "replicates": replicates,
+            "root_seed": base_seed,
             "seeds": seeds,
             "steps": steps,
-            "rerun": [f"sim run {f} --seed {s} --steps {steps}" for f in files for s in seeds[:1]],
+            "rerun": [f"sim run {f} --seed {s} --steps {steps}" for f in files for s in seeds[:1]]
+            + [f"sim compare {' '.join(files)} --replicates {replicates} --root-seed {base_seed} --steps {steps}"],
         }
         z.writestr("comparison.json", json.dumps(readme, indent=2))
     return buf.getvalue()

@@ -16,7 +16,14 @@ from sim.codes import NOT_ENGAGED, Funding, Status
 from sim.scenario import SECTORS
 
 MANDATE_BY_SECTOR = {"public": (0.7, 0.2), "civil_society": (0.2, 0.1), "private": (0.15, 0.1), "academia": (0.3, 0.1)}
-"""Mean and sd of mandate (0..1, ability to make things permanent) by sector."""
+"""Mean and sd of mandate (0..1, ability to make things permanent) by sector (a modelling assumption:
+municipalities and agencies decide budgets; associations and firms rarely can)."""
+
+RESOURCES_BETA = (2.0, 3.0)
+"""Beta(a, b) of each resource (knowledge, labour, money) at the start: mean 0.4, most organisations short of something."""
+
+RESOURCES_MEAN = RESOURCES_BETA[0] / (RESOURCES_BETA[0] + RESOURCES_BETA[1])
+"""Mean resources at the start (0.4): a site with these serves ``population.site_capacity`` persons."""
 
 
 @dataclass
@@ -49,6 +56,8 @@ class OrgState:
     fidelity: np.ndarray  # float64 F_i, refreshed each step
     fit: np.ndarray  # float64 L_i, refreshed each step
     effectiveness: np.ndarray  # float64 E_i, refreshed each step
+    eligible: np.ndarray  # bool: relevant to the challenge (only eligible organisations adopt)
+    moved_by_policy: np.ndarray  # bool: project funding ended by the scaling-up policy (not decided at project end)
 
     @property
     def n(self) -> int:
@@ -87,7 +96,7 @@ def create_org_state(
     mu = np.array([MANDATE_BY_SECTOR[s][0] for s in SECTORS])[sector]
     sd = np.array([MANDATE_BY_SECTOR[s][1] for s in SECTORS])[sector]
     mandate = np.clip(rng.normal(mu, sd), 0.0, 1.0)
-    res = rng.beta(2.0, 3.0, (3, n))
+    res = rng.beta(*RESOURCES_BETA, (3, n))
     nan = np.full(n, np.nan)
     return OrgState(
         place=place, sector=sector, mandate=mandate, knowledge=res[0], labour=res[1], money=res[2],
@@ -97,4 +106,5 @@ def create_org_state(
         understanding=np.zeros(n), estimate_error=np.zeros((n, k)), gamma=np.full(n, gamma0),
         effect=np.full(n, effect0), alliance=np.full(n, -1, np.int32), champion=np.zeros(n, bool),
         adopt_month=nan.copy(), stop_month=nan.copy(), fidelity=nan.copy(), fit=nan.copy(), effectiveness=np.zeros(n),
+        eligible=np.ones(n, bool), moved_by_policy=np.zeros(n, bool),
     )

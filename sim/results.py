@@ -26,10 +26,13 @@ Model-level columns (one row per step, step 0 is the initial state):
 ``cost``                   cumulative running and measurement cost [SEK]
 ``net_economic``           ``value_economic - cost`` [SEK]
 ``visible_value``          cumulative visible (measured, communicated) social value [persons]
-``visibility``             visibility signal V_vis in [0, 1)
+``visibility``             visibility signal V_vis in [0, 1) (of ``evidence``)
 ``scaled_up``              1 once the scaling-up policy is in force
-``survival_12``,           share of sites whose project funding ended at least 12 (24)
-``survival_24``            months ago that are still running (NaN if none)
+``survival_12``,           share of sites whose project funding ended at project end at least 12
+``survival_24``            (24) months ago that ran 12 (24) months later (NaN if none)
+``survival_policy_12``,    the same for sites moved to ordinary budgets by the scaling-up policy
+``survival_policy_24``
+``evidence``               visible value that ages (half-life ``value.evidence_half_life``) [persons]
 ``sites_form_<form>``      running sites by organisational form (project, alliance, new_organisation, internal_unit)
 ``orgs_in_<element>``      running organisations in each of the six elements
 =========================  ============================================================
@@ -88,10 +91,15 @@ class Collector:
         return pd.concat(self.place_rows, ignore_index=True) if self.place_rows else pd.DataFrame()
 
 
-def _survival(state: SimState, months: float) -> float:
+def _survival(state: SimState, months: float, by_policy: bool = False) -> float:
+    """Share of sites whose project funding ended at least ``months`` ago that still ran ``months`` later.
+
+    ``by_policy``: sites moved to ordinary budgets by the scaling-up policy; else sites
+    decided at project end (made permanent, carried on unfunded or discontinued).
+    """
     o = state.orgs
     ended = o.funding_ended
-    elig = ~np.isnan(ended) & (ended <= state.month - months + 1e-9)
+    elig = ~np.isnan(ended) & (ended <= state.month - months + 1e-9) & (o.moved_by_policy == by_policy)
     if not elig.any():
         return float("nan")
     alive = (o.status[elig] == Status.RUNNING) | (o.stop_month[elig] > ended[elig] + months)
@@ -129,6 +137,9 @@ def model_row(state: SimState) -> dict[str, float]:
         "scaled_up": int(state.policy.in_force),
         "survival_12": _survival(state, 12.0),
         "survival_24": _survival(state, 24.0),
+        "survival_policy_12": _survival(state, 12.0, by_policy=True),
+        "survival_policy_24": _survival(state, 24.0, by_policy=True),
+        "evidence": float(acc.evidence.sum()),
     }
     row["net_economic"] = row["value_economic"] - row["cost"]
     forms = np.bincount(o.form[run].astype(np.int64), minlength=len(FORMS))

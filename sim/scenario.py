@@ -133,6 +133,21 @@ class OrganisationParams(_Section):
     abandonment_effect_effect: float = _f(2.0, 0.0, 100.0, "Abandonment multiplier slope in low effectiveness [-].")
     abandonment_unfunded: float = _f(3.0, 0.0, 100.0, "Abandonment multiplier for sites with no funding [-].")
     readoption: bool = Field(False, description="Whether discontinued or abandoned organisations may adopt again.")
+    eligible_share: dict[str, float] = Field(
+        default_factory=lambda: {"public": 1.0, "civil_society": 1.0, "private": 1.0, "academia": 1.0},
+        description=(
+            "Share of each sector's organisations relevant to the challenge (the eligible pool) [-]; only eligible "
+            "organisations can adopt. Each preset states its pool and why (e.g. youth employment: the municipality's "
+            "labour-market unit, some associations, few firms)."
+        ),
+    )
+    public_gate: bool = Field(
+        False,
+        description=(
+            "A public solution: other sectors adopt in a place only once a public organisation there (the "
+            "municipality: an agreement, a budget line) runs it; the municipality's decision opens the place."
+        ),
+    )
 
 
 class SolutionParams(_Section):
@@ -162,7 +177,6 @@ class LeverParams(_Section):
     guardrails: float = _f(0.4, 0.0, 1.0, "Fidelity support (training, manuals, licensing) [-].")
     guardrail_spread_cost: float = _f(0.5, 0.0, 1.0, "How much full guardrails slow own-initiative adoption [-].")
     adaptation_rate: float = _f(0.08, 0.0, 1.0, "Monthly rate the variant moves toward estimated local need [1/month].")
-    core_leak: float = _f(0.6, 0.0, 1.0, "Share of adaptation pressure that reaches the core when unguarded [-].")
     core_drift: float = _f(0.02, 0.0, 1.0, "Random core drift per month (sd per component) before gamma and guardrails.")
     measurement_effort: float = _f(0.3, 0.0, 1.0, "Share of realised value measured and made visible [-].")
     scaling_up_threshold: float = _f(0.5, 0.0, 1.0, "Share of places reached that triggers scaling up [-].")
@@ -209,7 +223,14 @@ class FundingParams(_Section):
     champion_weight: float = _f(0.8, -20.0, 20.0, "Logit weight of having a champion [-].")
     support_weight: float = _f(2.0, -20.0, 20.0, "Logit weight of the institutionalisation-support lever [-].")
     cost_weight: float = _f(1.0, -20.0, 20.0, "Logit weight (subtracted) of running cost relative to budget [-].")
-    renewal: float = _f(0.3, 0.0, 1.0, "Probability a mobilising site gets a new project grant at project end.")
+    renewal: float = _f(
+        0.3, 0.0, 1.0, "Probability a site gets a new project grant at project end [-] (renewed sites decide again later)."
+    )
+    continue_unfunded: float = _f(
+        0.0, 0.0, 1.0,
+        "Probability a site neither renewed nor made permanent carries on unfunded (volunteers, spare budget) "
+        "instead of stopping at project end [-]; such sites abandon faster (organisations.abandonment_unfunded).",
+    )
     champion_share: float = _f(0.3, 0.0, 1.0, "Share of adopting organisations with a champion [-].")
 
 
@@ -221,7 +242,11 @@ class PopulationParams(_Section):
     outreach: float = _f(0.01, 0.0, 1.0, "Monthly probability per running site's outreach that a member becomes aware.")
     word_of_mouth: float = _f(0.1, 0.0, 1.0, "Monthly awareness hazard at all ties active [1/month].")
     participation: float = _f(0.08, 0.0, 1.0, "Monthly probability an aware member with full need and fit joins.")
-    site_capacity: float = _f(60.0, 0.0, 1e7, "Participants one site can serve at a time [persons].")
+    site_capacity: float = _f(
+        60.0, 0.0, 1e7,
+        "Participants a site of average resources can serve at a time [persons]; a site's capacity scales with "
+        "its resources (knowledge, labour, money) and a place's service is the sum over its running sites.",
+    )
     dropout: float = _f(0.02, 0.0, 1.0, "Monthly dropout probability at perfect fit [1/month].")
     dropout_fit_effect: float = _f(4.0, 0.0, 100.0, "Dropout multiplier slope in poor fit (1-L) [-].")
     need_concentration: float = _f(5.0, 0.1, 1000.0, "Beta concentration of member need around place severity [-].")
@@ -252,6 +277,14 @@ class ValueParams(_Section):
     budget_sek: float = _f(80_000.0, 1.0, 1e12, "Typical monthly budget a site's cost is compared with [SEK/month].")
     visibility_scale: float = _f(2_000.0, 1e-9, 1e12, "Visible beneficiaries giving visibility signal 1-1/e [persons].")
     value_boost: float = _f(1.0, 0.0, 10.0, "Extra measurement where a site is in the value element [-].")
+    evidence_half_life: float = _f(
+        24.0, 0.1, 1e6,
+        "Half-life of evidence: visible value older than this counts half in the visibility signal [months] "
+        "(evidence ages, so the signal follows recent measured value rather than saturating).",
+    )
+    place_visibility_floor: float = _f(
+        5.0, 1e-9, 1e12, "Smallest visibility scale of a place [persons] (a place's scale is its share of the national one)."
+    )
 
 
 class ScalingUpParams(_Section):

@@ -43,6 +43,11 @@ class Solution:
         """Slice of the peripheral components."""
         return slice(self.params.k_core, self.params.k_core + self.params.k_periphery)
 
+    @property
+    def is_core(self) -> np.ndarray:
+        """Bool per component: True for the core purpose."""
+        return np.arange(self.params.k_core + self.params.k_periphery) < self.params.k_core
+
     def fidelity(self, variants: np.ndarray) -> np.ndarray:
         """Core fidelity F in [0, 1] of each variant (rows)."""
         return core_fidelity(variants[:, self.core], self.c0[self.core])

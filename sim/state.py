@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.codes import Funding, Status
+from sim.codes import Funding, Sector, Status
 from sim.organisations import OrgState
 from sim.population import TargetGroup
 from sim.rates import per_step
@@ -89,7 +89,10 @@ class ValueAccounts:
     """Cumulative value per place (arrays over places).
 
     Accounts: social [persons], economic and cost [SEK], environmental [kg CO2e], visible
-    [persons]; ``last_social`` is the last step's social value [persons].
+    [persons]; ``last_social`` is the last step's social value [persons]. ``evidence``
+    [persons] is visible value that ages (halved every ``value.evidence_half_life``
+    months): the visibility signals are computed from it, the cumulative accounts only
+    ever grow.
     """
 
     n_places: int
@@ -98,10 +101,11 @@ class ValueAccounts:
     environmental: np.ndarray = field(init=False)
     cost: np.ndarray = field(init=False)
     visible: np.ndarray = field(init=False)
+    evidence: np.ndarray = field(init=False)
     last_social: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("social", "economic", "environmental", "cost", "visible"):
+        for name in ("social", "economic", "environmental", "cost", "visible", "evidence"):
             setattr(self, name, np.zeros(self.n_places))
 
 
@@ -118,7 +122,8 @@ class SimState:
         solution: the original design and its effect.
         accounts: the value accounts per place.
         transitions: base 6x6 monthly transition matrix between elements.
-        visibility_scale: national visible value [persons] at which ``V_vis = 1 - 1/e``.
+        visibility_scale: national evidence [persons] at which ``V_vis = 1 - 1/e``.
+        evidence_rate: share of evidence kept from one step to the next, ``2 ** (-dt / half-life)``.
         place_visibility_scale: the same per place [persons].
         policy: the scaling-up policy record.
         first_reached: month each place was first reached (nan if never).
@@ -143,6 +148,7 @@ class SimState:
     flows_total: np.ndarray = field(default_factory=lambda: np.zeros((6, 6), dtype=np.int64))
     events: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EVENTS, 0))
     next_alliance: int = 0
+    evidence_rate: float = 1.0
     org_ids_by_place: list[np.ndarray] = field(init=False)
     all_org_ids: np.ndarray = field(init=False)
 
@@ -169,7 +175,24 @@ class SimState:
     @property
     def visibility_signal(self) -> float:
         """National visibility of value ``V_vis`` in [0, 1)."""
-        return float(visibility(self.accounts.visible.sum(), self.visibility_scale))
+        return float(visibility(self.accounts.evidence.sum(), self.visibility_scale))
+
+    def place_visibility(self) -> np.ndarray:
+        """Visibility of value in each place, in [0, 1) (its evidence against its own scale)."""
+        return visibility(self.accounts.evidence, self.place_visibility_scale)
+
+    def open_places(self, public_gate: bool) -> np.ndarray:
+        """Places open to adoption (bool per place).
+
+        Not refusing the policy and, for a public solution (``public_gate``), where a
+        public organisation (the municipality) runs it.
+        """
+        closed = self.policy.refused.copy() if self.policy.in_force else np.zeros(self.places.n, bool)
+        if not public_gate:
+            return ~closed
+        o = self.orgs
+        opened = np.bincount(o.place[o.running & (o.sector == Sector.PUBLIC)], minlength=self.places.n) > 0
+        return opened & ~closed
 
     @property
     def places_reached_share(self) -> float:

@@ -119,3 +119,20 @@ def test_codes_agree_with_the_scenario_names() -> None:
     from sim.scenario import ELEMENTS, FORMS, SECTORS
 
     assert names(Element) == ELEMENTS and names(Form) == FORMS and names(Sector) == SECTORS
+
+
+def test_defaults_cited_in_the_model_doc_are_the_schema_defaults() -> None:
+    """Every ``section.field = value`` the model doc cites is the schema's default (docs and code agree)."""
+    import re
+
+    from sim.scenario import Scenario
+
+    text = (SIM.parent / "docs" / "model.md").read_text(encoding="utf-8")
+    defaults = Scenario().model_dump()
+    cited = re.findall(r"`([a-z_]+)\.([a-z_]+)(?:`\s*=\s*|\s*=\s*)(-?[0-9][0-9_.]*)", text)
+    assert len(cited) >= 20  # the doc cites its defaults at all
+    for section, name, value in cited:
+        assert section in defaults and name in defaults[section], f"docs/model.md cites unknown {section}.{name}"
+        assert float(defaults[section][name]) == float(value.rstrip(".")), (
+            f"docs/model.md says {section}.{name} = {value}, the schema default is {defaults[section][name]}"
+        )

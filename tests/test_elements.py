@@ -110,7 +110,7 @@ def test_envision_clarity_and_norm_openness() -> None:
     n_here = np.bincount(o.place[run], minlength=m.places.n)
     envision(m.state, m.params)
     np.testing.assert_allclose(o.gamma[run], 0.5 + 0.1 * 0.5)
-    np.testing.assert_allclose(m.places.openness, before + 0.05 * n_here * (1 - before))
+    np.testing.assert_allclose(m.places.openness, before + 0.05 * (n_here > 0) * (1 - before))  # per place, not head count
 
 
 def test_openness_lowers_thresholds() -> None:
@@ -186,13 +186,17 @@ def test_develop_moves_periphery_keeps_core_under_full_guardrails() -> None:
     np.testing.assert_allclose(o.variant[i, per], v0[per] + 0.5 * (need[per] - v0[per]))
 
 
-def test_unguarded_adaptation_drags_the_core() -> None:
-    m, i, v0, need = develop_one({"levers.adaptation_rate": 0.5, "levers.guardrails": 0.0, "levers.core_leak": 0.4,
+def test_adaptation_without_knowledge_of_the_core_drags_it() -> None:
+    """kappa = 1 - (1 - gamma)(1 - guardrails); every component moves by a (1 - belief it is core)."""
+    gamma, guard = 0.2, 0.25
+    m, i, v0, need = develop_one({"levers.adaptation_rate": 0.5, "levers.guardrails": guard, "levers.vision_clarity": gamma,
                                   "levers.core_drift": 0.0, "process.experiment_rate": 0.0,
                                   "process.learning_rate": 0.0})
     o = m.orgs
-    core = m.state.solution.core
-    np.testing.assert_allclose(o.variant[i, core], v0[core] + 0.5 * 0.4 * (need[core] - v0[core]))
+    core, per = m.state.solution.core, m.state.solution.periphery
+    kappa = 1 - (1 - gamma) * (1 - guard)
+    np.testing.assert_allclose(o.variant[i, core], v0[core] + 0.5 * (1 - kappa) / 2 * (need[core] - v0[core]))
+    np.testing.assert_allclose(o.variant[i, per], v0[per] + 0.5 * (1 + kappa) / 2 * (need[per] - v0[per]))
 
 
 def test_core_drift_scales_with_vision_and_guardrails() -> None:

@@ -21,7 +21,7 @@ design = "{design}"
 samples = {samples}
 replicates = 1
 root_seed = 5
-steps = 12
+steps = 36
 outputs = ["orgs_adopted", "value_social", "time_to_50pct_places"]
 [parameters]
 "organisations.q" = [0.02, 0.6]
@@ -66,7 +66,7 @@ def test_nan_outputs_are_reported_not_dropped(sobol_dir: Path) -> None:
     res = analyze_sweep(sobol_dir, num_resamples=100, plot=False)
     results = pd.read_parquet(sobol_dir / "runs")
     n_nan = int(results["time_to_50pct_places"].isna().sum())
-    assert n_nan > 0, "the test needs some runs that never reach half the places in 12 months"
+    assert n_nan > 0, "the test needs some runs that never reach half the places in 36 months"
     rep = res.nan_report.set_index("output")
     assert rep.loc["time_to_50pct_places", "nan_runs"] == n_nan
     assert rep.loc["time_to_50pct_places", "status"].startswith("not analysed")

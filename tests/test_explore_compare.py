@@ -33,19 +33,19 @@ def test_same_scenario_twice_differs_by_exactly_zero(tmp_path: Path) -> None:
 def test_compare_cli_reports_difference_with_ci_and_plots(tmp_path: Path) -> None:
     slow = _variant(tmp_path, "slow", "\n[solution]\neffect_size = 0.01\n")
     out = tmp_path / "cmp"
-    res = CliRunner().invoke(app, ["compare", "teaching", str(slow), "--replicates", "4", "--steps", "24",
+    res = CliRunner().invoke(app, ["compare", "teaching", str(slow), "--replicates", "6", "--steps", "60",
                                    "--out", str(out), "--in-process", "--output", "people_benefiting",
                                    "--output", "orgs_adopted"])
     assert res.exit_code == 0, res.output
     d = pd.read_csv(out / "differences.csv").set_index("output")
     pb = d.loc["people_benefiting"]
-    assert pb["scenario"] == "slow" and pb["n"] == 4
+    assert pb["scenario"] == "slow" and pb["n"] == 6
     assert pb["diff"] < 0 and pb["ci_high"] < 0  # a weaker effect helps fewer people, clearly
     assert pb["ci_low"] <= pb["diff"] <= pb["ci_high"]
     results = pd.read_parquet(out / "results.parquet")
-    assert len(results) == 8 and set(results["scenario"]) == {"teaching", "slow"}
+    assert len(results) == 12 and set(results["scenario"]) == {"teaching", "slow"}
     series = pd.read_parquet(out / "series.parquet")
-    assert len(series) == 8 * 25
+    assert len(series) == 12 * 61
     png = (out / "curves.png").read_bytes()
     assert png[:4] == b"\x89PNG" and len(png) > 5000
 

@@ -2,11 +2,14 @@
 
 Rules, for running organisations in this element (``a = adaptation_rate`` per month):
 
-* The periphery adapts toward the estimated local need:
-  ``v[periphery] += a * (u_hat[periphery] - v[periphery])``.
-* Adaptation pressure leaks into the core where guardrails are weak (program drift,
-  Chambers, Glasgow & Stange 2013): ``v[core] += a * core_leak * (1 - guardrails) *
-  (u_hat[core] - v[core])``.
+* Adapters do not know exactly which components are core. An organisation's
+  knowledge of the core is ``kappa = 1 - (1 - gamma)(1 - guardrails)`` (vision
+  clarity, and guardrails: training, manuals, licensing), its belief that component
+  ``j`` is core ``b_j = kappa [j core] + (1 - kappa) / 2``, and every component moves
+  toward the estimated local need by what it does not protect:
+  ``v_j += a (1 - b_j) (u_hat_j - v_j)`` (:func:`core_belief`). With full knowledge the
+  periphery adapts freely and the core stays; with little, adaptation drags the core
+  (program drift, Chambers, Glasgow & Stange 2013) and under-adapts the periphery.
 * The core also drifts at random: ``v[core] += N(0, core_drift * (1 - gamma) *
   (1 - guardrails) * sqrt(dt))``; variants are clipped to [0, 1].
 * Experiments: with monthly probability ``experiment_rate`` the effect size moves 10 %
@@ -14,9 +17,10 @@ Rules, for running organisations in this element (``a = adaptation_rate`` per mo
 * Learning spreads along ties, for every running site: its effect size moves toward
   the best running partner's at ``learning_rate`` per month.
 
-The fidelity-versus-adaptation tension is emergent: no adaptation leaves fit low
-(low participation, high dropout and abandonment); unguarded adaptation drags the
-core away from ``c0`` (fidelity falls and with it effectiveness through ``g(F)``).
+The fidelity-versus-adaptation tension is emergent from what adapters know: no
+adaptation leaves fit low (low participation, high dropout and abandonment);
+adaptation without knowledge of the core drags it away from ``c0`` (fidelity falls
+and with it effectiveness through ``g(F)``); no term imposes an optimum.
 """
 
 from __future__ import annotations
@@ -30,6 +34,30 @@ from sim.state import SimState
 
 DEVELOP = Element.DEVELOP
 EXPERIMENT_STEP = 0.1
+
+
+UNINFORMED_BELIEF = 0.5
+"""Belief that a component is core when nothing is known of the design (either way equally likely)."""
+
+
+def core_knowledge(gamma: np.ndarray, guardrails: float) -> np.ndarray:
+    """How well an organisation knows which components are core, in [0, 1]: ``1 - (1 - gamma)(1 - guardrails)``.
+
+    Vision clarity (its own understanding of the purpose) and guardrails (training,
+    manuals, licensing that name the core) each close part of the gap.
+    """
+    return 1.0 - (1.0 - gamma) * (1.0 - guardrails)
+
+
+def core_belief(gamma: np.ndarray, guardrails: float, is_core: np.ndarray) -> np.ndarray:
+    """``(n, K)`` belief in [0, 1] that each component is core: ``kappa [j core] + (1 - kappa) / 2``.
+
+    With full knowledge (``kappa = 1``) the core is protected and the periphery free;
+    with none every component is half protected, so adaptation drags the core and
+    under-adapts the periphery at once.
+    """
+    kappa = core_knowledge(gamma, guardrails)[:, None]
+    return kappa * is_core[None, :] + (1.0 - kappa) * UNINFORMED_BELIEF
 
 
 def develop(state: SimState, params: Scenario, rng: np.random.Generator) -> None:
@@ -50,11 +78,12 @@ def develop(state: SimState, params: Scenario, rng: np.random.Generator) -> None
     if len(sel) == 0:
         return
     a = state.ps(lev.adaptation_rate)
-    core, per = state.solution.core, state.solution.periphery
+    core = state.solution.core
     target = estimated_need(state, sel)
     v = o.variant[sel]
-    v[:, per] += a * (target[:, per] - v[:, per])
-    v[:, core] += a * lev.core_leak * (1.0 - lev.guardrails) * (target[:, core] - v[:, core])
+    # what each adapter believes is core: it protects a component by its belief, adapts the rest
+    protect = core_belief(o.gamma[sel], lev.guardrails, state.solution.is_core)
+    v += a * (1.0 - protect) * (target - v)
     sd = lev.core_drift * (1.0 - o.gamma[sel]) * (1.0 - lev.guardrails) * np.sqrt(state.clock.dt)
     v[:, core] += sd[:, None] * noise[sel]
     o.variant[sel] = np.clip(v, 0.0, 1.0)

@@ -27,7 +27,7 @@ def envision(state: SimState, params: Scenario) -> None:
     if not sel.any():
         return
     o.gamma[sel] += state.ps(params.process.envision_rate) * (1.0 - o.gamma[sel])
-    per_place = np.bincount(o.place[sel], minlength=state.places.n)
-    gain = state.ps(params.levers.norm_work * per_place)
+    working = np.bincount(o.place[sel], minlength=state.places.n) > 0  # a place, not a head count
+    gain = state.ps(params.levers.norm_work * working)
     pl = state.places
     pl.openness += gain * (1.0 - pl.openness)

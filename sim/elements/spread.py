@@ -38,11 +38,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from sim.codes import NOT_ENGAGED, Element, Form, Funding, Status
+from sim.codes import NOT_ENGAGED, Element, Form, Funding, Sector, Status
 from sim.elements.mobilise import fund_new_sites, mandate_reach
+from sim.organisations import RESOURCES_MEAN
 from sim.population import PlaceService
 from sim.scenario import FORMS, Scenario
-from sim.state import SimState, visibility
+from sim.state import SimState
 
 SPREAD = Element.SPREAD
 UNDERSTAND = Element.UNDERSTAND
@@ -66,18 +67,34 @@ def adoption_hazard(state: SimState, params: Scenario) -> np.ndarray:
     return h
 
 
+def may_adopt(state: SimState, params: Scenario) -> np.ndarray:
+    """Who may start running the solution now (bool per organisation).
+
+    Eligible organisations (relevant to the challenge) not running it (or, with
+    ``readoption``, that stopped), in places open to it: a place that refused the
+    scaling-up policy stays out; for a public solution (``public_gate``) a place opens
+    when a public organisation there (the municipality) runs it, and only its public
+    organisations can open it.
+    """
+    o = state.orgs
+    op = params.organisations
+    free = o.status == Status.NOT_ADOPTED
+    if op.readoption:
+        free |= (o.status == Status.DISCONTINUED) | (o.status == Status.ABANDONED)
+    open_place = state.open_places(op.public_gate)[o.place]
+    if op.public_gate:
+        refused = state.policy.refused[o.place] if state.policy.in_force else np.zeros(o.n, bool)
+        open_place |= (o.sector == Sector.PUBLIC) & ~refused
+    return free & o.eligible & open_place
+
+
 def adopt(state: SimState, params: Scenario, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Organisations that adopt this step (``u``: one uniform per organisation; ``rng``: the ``sites`` stream).
 
     Returns their ids.
     """
-    o = state.orgs
-    op = params.organisations
-    eligible = o.status == Status.NOT_ADOPTED
-    if op.readoption:
-        eligible |= (o.status == Status.DISCONTINUED) | (o.status == Status.ABANDONED)
     h = state.ps(adoption_hazard(state, params))
-    new = np.flatnonzero(eligible & (u < h))
+    new = np.flatnonzero(may_adopt(state, params) & (u < h))
     start_sites(state, params, new, rng)
     return new
 
@@ -127,18 +144,20 @@ def pilot_end(state: SimState, params: Scenario, rng: np.random.Generator) -> tu
     fp = params.funding
     lev = params.levers
     month = state.month
-    u_renew, u_keep = rng.random((2, o.n))
+    u_renew, u_keep, u_carry = rng.random((3, o.n))
     length = rng.uniform(lev.project_length_min, lev.project_length_max, o.n)
     ending = np.flatnonzero(o.running & (o.funding == Funding.PROJECT) & (o.project_end <= month + 1e-9))
     if len(ending) == 0:
         return 0, 0
-    renew = ending[(o.element[ending] == Element.MOBILISE) & (u_renew[ending] < fp.renewal)]
+    renew = ending[u_renew[ending] < fp.renewal]
     o.project_end[renew] = month + length[renew]
     rest = np.setdiff1d(ending, renew)
     o.funding_ended[rest] = month
     vp = params.value
-    cost = np.array([vp.site_cost_sek[f] for f in FORMS])[o.form[rest]] / vp.budget_sek
-    v_place = visibility(state.accounts.visible, state.place_visibility_scale)[o.place[rest]]
+    # running cost against what the organisation can carry: its budget scaled by its money (mean 0.4 -> 0.9)
+    own_budget = vp.budget_sek * (0.5 + o.money[rest])
+    cost = np.array([vp.site_cost_sek[f] for f in FORMS])[o.form[rest]] / own_budget
+    v_place = state.place_visibility()[o.place[rest]]
     logit = (
         fp.intercept + fp.evidence_weight * v_place + fp.mandate_weight * mandate_reach(state)[rest]
         + fp.fit_weight * np.nan_to_num(o.fit[rest]) + fp.alliance_weight * (o.alliance[rest] >= 0)
@@ -151,6 +170,10 @@ def pilot_end(state: SimState, params: Scenario, rng: np.random.Generator) -> tu
     o.funding[made] = Funding.ORDINARY
     o.project_end[made] = np.nan
     o.form[made] = permanent_form(state, made)
+    carry = died[u_carry[died] < fp.continue_unfunded]  # carry on without funding (abandon faster)
+    o.funding[carry] = Funding.NONE
+    o.project_end[carry] = np.nan
+    died = np.setdiff1d(died, carry)
     stop(state, died, Status.DISCONTINUED)
     return len(made), len(died)
 
@@ -217,25 +240,40 @@ def scale_up(state: SimState, params: Scenario, rng: np.random.Generator) -> boo
     o.funding[moved] = Funding.ORDINARY
     o.funding_ended[moved] = state.month
     o.project_end[moved] = np.nan
+    o.moved_by_policy[moved] = True
     o.form[moved] = permanent_form(state, np.flatnonzero(moved))
     o.phi[covered] *= 1.0 - su.threshold_cut
     o.p[covered] += su.p_boost
     return True
 
 
-def place_service(state: SimState) -> PlaceService:
-    """What the running sites of each place offer the target group this step."""
+def site_capacity(state: SimState, params: Scenario) -> np.ndarray:
+    """Participants each site can serve [members]: ``site_capacity * target_scale * resources / RESOURCES_MEAN``.
+
+    A site's capacity grows with its knowledge, labour and money (mean 0.4 at the
+    start gives ``population.site_capacity`` persons); resources decay while it runs
+    and are restored by mobilising, so a site short of resources serves fewer people.
+    """
+    o = state.orgs
+    return params.population.site_capacity * params.places.target_scale * o.resources / RESOURCES_MEAN
+
+
+def place_service(state: SimState, params: Scenario) -> PlaceService:
+    """What the running sites of each place offer the target group this step (capacity: the sum of their capacities)."""
     o = state.orgs
     n = state.places.n
     run = o.running
     pl = o.place[run]
+    capacity = np.bincount(pl, weights=site_capacity(state, params)[run], minlength=n)
     sites = np.bincount(pl, minlength=n).astype(np.float64)
     denom = np.maximum(sites, 1.0)
     fit = np.bincount(pl, weights=np.nan_to_num(o.fit[run]), minlength=n) / denom
     eff = np.bincount(pl, weights=o.effectiveness[run], minlength=n) / denom
     spreading = np.bincount(o.place[run & (o.element == SPREAD)], minlength=n)
     boost = 1.0 + spreading / denom
-    return PlaceService(sites=sites, fit=fit, effectiveness=eff, openness=state.places.openness, outreach_boost=boost)
+    return PlaceService(
+        sites=sites, fit=fit, effectiveness=eff, openness=state.places.openness, outreach_boost=boost, capacity=capacity
+    )
 
 
 def serve_target_groups(
@@ -247,7 +285,7 @@ def serve_target_groups(
     """
     people = state.people
     u = people.draw_uniforms(rng)  # = rng.random(n, dtype=float32), into a reused buffer
-    new_benef = people.step(place_service(state), state.clock.dt, state.clock.rate_mode, u)
+    new_benef = people.step(place_service(state, params), state.clock.dt, state.clock.rate_mode, u)
     if params.population.turnover > 0:
         share = state.ps(params.population.turnover)
         people.turn_over(float(share), state.places.severity, turnover_rng)

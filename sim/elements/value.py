@@ -51,3 +51,5 @@ def create_value(state: SimState, params: Scenario, new_beneficiaries: np.ndarra
     in_value = np.bincount(o.place[running & (o.element == VALUE)], minlength=state.places.n) > 0
     share = np.minimum(1.0, effort * (1.0 + vp.value_boost * in_value))
     acc.visible += social * share
+    acc.evidence *= state.evidence_rate
+    acc.evidence += social * share

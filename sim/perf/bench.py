@@ -103,7 +103,7 @@ def bench_model(preset: str | None, steps: int, warmup_model: int = 60, seed: in
         t0 = time.perf_counter()
         model.step()
         full.append(time.perf_counter() - t0)
-        service = place_service(model.state)
+        service = place_service(model.state, model.params)
         t0 = time.perf_counter()
         twin.step(service, model.dt, sc.run.rate_mode, twin.draw_uniforms(rng))
         bare.append(time.perf_counter() - t0)

@@ -46,6 +46,7 @@ def naive_step(
     dt: float,
     rate_mode: str,
     u: np.ndarray,
+    capacity: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One synchronous step; returns ``(new state, new beneficiaries per place)``.
 
@@ -67,7 +68,8 @@ def naive_step(
     open_term = np.clip(0.5 + openness, 0.0, 1.5)
     p_join = per_step(pp.participation * need * (fit_term * open_term)[pl], dt, rate_mode)
     counts = np.bincount(pl.astype(np.int64) * 5 + st, minlength=n_places * 5).reshape(n_places, 5)
-    slots = np.maximum(0.0, sites * pp.site_capacity - counts[:, PARTICIPATING])
+    cap = sites * pp.site_capacity if capacity is None else capacity
+    slots = np.maximum(0.0, cap - counts[:, PARTICIPATING])
     aware = st == AWARE
     expected = np.bincount(pl, weights=np.where(aware, p_join, 0.0), minlength=n_places)
     scale = np.where(expected > slots, slots / np.maximum(expected, 1e-12), 1.0)

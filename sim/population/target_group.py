@@ -37,6 +37,7 @@ class PlaceService:
     effectiveness: np.ndarray  # mean effectiveness of running sites (monthly probability)
     openness: np.ndarray  # norm openness, in [0, 1]
     outreach_boost: np.ndarray  # multiplier >= 1 from sites in the spread element
+    capacity: np.ndarray | None = None  # participants the running sites can serve [members]; None: sites * site_capacity
 
 
 class TargetGroup:
@@ -137,7 +138,8 @@ class TargetGroup:
           active ties``; only where a site runs;
         * aware -> participating with ``participation * need * (0.5 + 0.5 fit) *
           clip(0.5 + openness, 0, 1.5)``, scaled down per place when the expected
-          joiners exceed the free places (``sites * site_capacity - participants``);
+          joiners exceed the free places (``capacity - participants``, ``capacity`` the
+          sum of the running sites' capacities, default ``sites * site_capacity``);
         * participating -> benefiting with ``effectiveness``, else -> dropped out with
           ``dropout * (1 + dropout_fit_effect (1 - fit))`` (both rescaled if they sum
           above 1); where no site runs any more, participants go back to aware.
@@ -153,7 +155,8 @@ class TargetGroup:
         outreach_p = 1.0 - np.power(1.0 - per_step(pp.outreach, dt, rate_mode), sites * service.outreach_boost)
         keep_out = 1.0 - outreach_p
         join_factor = (0.5 + 0.5 * fit) * np.clip(0.5 + service.openness, 0.0, 1.5)
-        slots = np.maximum(0.0, sites * pp.site_capacity - self._counts[:, PARTICIPATING])
+        cap = sites * pp.site_capacity if service.capacity is None else np.asarray(service.capacity, np.float64)
+        slots = np.maximum(0.0, cap - self._counts[:, PARTICIPATING])
         p_ben = per_step(service.effectiveness, dt, rate_mode)
         p_drop = per_step(pp.dropout * (1.0 + pp.dropout_fit_effect * (1.0 - fit)), dt, rate_mode)
         total = p_ben + p_drop

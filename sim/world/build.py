@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.codes import Sector
 from sim.elements.spread import start_sites
 from sim.elements.transitions import transition_matrix
-from sim.organisations import create_org_state
+from sim.organisations import MANDATE_BY_SECTOR, OrgState, create_org_state
 from sim.population import TargetGroup
-from sim.scenario import Scenario, ScenarioError
+from sim.scenario import SECTORS, Scenario, ScenarioError
 from sim.solution import design_solution
 from sim.state import Clock, PolicyRecord, SimState, ValueAccounts
 from sim.streams import Streams
@@ -39,6 +40,9 @@ def build_world(scenario: Scenario, streams: Streams) -> SimState:
     )
     orgs.p[:] = op.p
     orgs.phi[:] = thresholds(scenario, orgs.n, streams.organisations)
+    orgs.eligible[:] = eligibility(scenario, orgs.sector, streams.organisations)
+    if op.public_gate:
+        municipalities(orgs, counts)
     network = build_org_network(op, orgs.place, places.x_km, places.y_km, places.population, streams.org_network)
     people = target_groups(scenario, places, streams)
     tg_size = places.target_size
@@ -54,10 +58,11 @@ def build_world(scenario: Scenario, streams: Streams) -> SimState:
         accounts=ValueAccounts(places.n),
         transitions=transition_matrix(scenario.process),
         visibility_scale=vp.visibility_scale,
-        place_visibility_scale=np.maximum(vp.visibility_scale * tg_size / total_target, 5.0 / scenario.places.target_scale),
+        place_visibility_scale=np.maximum(vp.visibility_scale * tg_size / total_target, vp.place_visibility_floor),
         policy=PolicyRecord(refused=np.zeros(places.n, dtype=bool)),
         first_reached=np.full(places.n, np.nan),
     )
+    state.evidence_rate = float(np.exp(-np.log(2.0) * scenario.run.dt / vp.evidence_half_life))
     seed_originators(state, scenario, streams)
     state.refresh_solution()
     return state
@@ -79,6 +84,27 @@ def thresholds(scenario: Scenario, n: int, rng: np.random.Generator) -> np.ndarr
             f"{n} organisations (allowed: exactly {n})"
         )
     return np.asarray(op.thresholds, dtype=np.float64)
+
+
+def eligibility(scenario: Scenario, sector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Which organisations are relevant to the challenge: each with probability ``eligible_share[its sector]``.
+
+    One uniform per organisation is drawn whatever the shares (common random numbers).
+    """
+    share = np.array([scenario.organisations.eligible_share.get(s, 1.0) for s in SECTORS])
+    return rng.random(len(sector)) < share[sector]
+
+
+def municipalities(orgs: OrgState, counts: np.ndarray) -> None:
+    """For a public solution: the first organisation of every place is its municipality.
+
+    Public sector, eligible (it decides for its place) and with at least the public
+    sector's mean mandate, so every place can be opened by its own decision.
+    """
+    first = (np.cumsum(counts) - counts)[counts > 0]
+    orgs.sector[first] = Sector.PUBLIC
+    orgs.eligible[first] = True
+    orgs.mandate[first] = np.maximum(orgs.mandate[first], MANDATE_BY_SECTOR["public"][0])
 
 
 def target_groups(scenario: Scenario, places: Places, streams: Streams) -> TargetGroup:
@@ -108,11 +134,13 @@ def seed_originators(state: SimState, scenario: Scenario, streams: Streams) -> N
         home = int(hits[0])
     else:
         home = int(rng.integers(places.n))
+    eligible = state.orgs.eligible
     local = state.org_ids_by_place[home]
+    local = local[eligible[local]] if eligible[local].any() else local
     if op.seeding == "neighbourhood" and len(local):
         pick = neighbourhood(state.network, int(rng.choice(local)), n0)
     else:
-        others = np.setdiff1d(state.all_org_ids, local)
+        others = np.setdiff1d(state.all_org_ids[eligible], local)
         pick = list(rng.permutation(local)[:n0]) + list(rng.permutation(others)[: max(0, n0 - len(local))])
     start_sites(state, scenario, np.array(pick, dtype=np.int64), streams.sites)
     state.note_reached()

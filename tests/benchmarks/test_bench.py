@@ -132,7 +132,7 @@ def test_sweden_target_step(benchmark, sweden) -> None:  # noqa: ANN001
 
     model, twin = sweden
     benchmark.group = "sweden"
-    service = place_service(model.state)
+    service = place_service(model.state, model.params)
     rng = np.random.default_rng(9)
     benchmark.extra_info.update(n=twin.n, kind="target_step", bytes_per_member=twin.nbytes / twin.n)
     share = float(model.state.ps(model.params.population.turnover))

@@ -60,9 +60,11 @@ from sim.agents import NOT_ADOPTED, RUNNING
 from sim.elements.spread import adoption_hazard
 from sim.rates import per_step
 from sim.scenario import Scenario
+from sim.validation.studies import StudyTables, read_study, shipped_dir
 from sim.world.networks import OrgNetwork
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = shipped_dir()
+"""The shipped studies' CSVs, inside the package (``sim/validation/data/``; attribution in ``data/README.md``)."""
 NETWORKS: tuple[str, ...] = ("nominations", "symmetric", "community")
 """Candidate exposure networks of a study (see the module docstring)."""
 
@@ -70,7 +72,10 @@ STUDIES: dict[str, dict[str, str]] = {
     "medInnovations": {"unit": "month", "what": "tetracycline among 125 doctors, 4 Illinois towns (1 = Nov 1953)"},
     "brfarmers": {"unit": "year", "what": "hybrid corn among 692 farmers, 11 Brazilian villages (19xx)"},
 }
-"""The diffusion studies that can be fitted, with their time unit."""
+"""The shipped diffusion studies, with their time unit."""
+
+TIME_UNITS: tuple[str, ...] = ("month", "year", "period")
+"""Time units a study may be given in (one period of the discrete adoption rule)."""
 
 
 @dataclass
@@ -82,7 +87,8 @@ class Study:
     community: np.ndarray  # community id of each person
     toa: np.ndarray  # time of adoption (inf for non-adopters)
     times: np.ndarray  # observed periods, first..last
-    network: OrgNetwork  # directed nominations ego -> alter
+    network: OrgNetwork  # the exposure network of kind ``network_kind``
+    unit: str = "period"  # time unit of one period (month, year, period)
 
     @property
     def n(self) -> int:
@@ -90,38 +96,60 @@ class Study:
         return len(self.toa)
 
     @property
-    def communities(self) -> list[int]:
-        """Community ids in file order."""
-        return [int(c) for c in pd.unique(self.community)]
+    def communities(self) -> list[Any]:
+        """Community ids in file order (int, or str when the file's ids are not all integers)."""
+        return [c.item() if isinstance(c, np.generic) else c for c in pd.unique(self.community)]
 
     def observed_curve(self, members: np.ndarray | None = None) -> np.ndarray:
         """Cumulative share adopted at the end of each observed period (of ``members``, default all)."""
         toa = self.toa if members is None else self.toa[members]
         return np.array([(toa <= t).mean() for t in self.times])
 
+    def members(self, community: Any) -> np.ndarray:
+        """Row indices of the people in ``community``."""
+        return np.flatnonzero(self.community == community)
 
-def load_study(name: str, network: str = "nominations", data_dir: Path = DATA_DIR) -> Study:
-    """Load ``<name>_nodes.csv`` and ``<name>_edges.csv`` (see ``data/README.md``), network of kind ``network``."""
-    if name not in STUDIES:
-        raise ValueError(f"unknown study {name!r}; choose one of {sorted(STUDIES)}")
+
+def study_from_tables(tables: StudyTables, network: str = "nominations", unit: str = "period") -> Study:
+    """A :class:`Study` with exposure network ``network`` (one of :data:`NETWORKS`) from checked tables."""
     if network not in NETWORKS:
         raise ValueError(f"unknown network {network!r}; choose one of {list(NETWORKS)}")
-    nodes = pd.read_csv(data_dir / f"{name}_nodes.csv").sort_values("node")
-    edges = pd.read_csv(data_dir / f"{name}_edges.csv")
-    n = len(nodes)
-    toa = np.where(nodes["adopted"].to_numpy() == 1, nodes["toa"].to_numpy(dtype=float), np.inf)
-    adopted_times = toa[np.isfinite(toa)]
-    last = int(nodes["toa"].max()) - 1 if (nodes["adopted"] == 0).any() else int(adopted_times.max())
-    times = np.arange(int(adopted_times.min()), last + 1)
-    community = nodes["community"].to_numpy()
-    adj = sp.csr_matrix(
-        (np.ones(len(edges)), (edges["ego"].to_numpy(), edges["alter"].to_numpy())), shape=(n, n)
-    )
+    if unit not in TIME_UNITS:
+        raise ValueError(f"unknown time unit {unit!r}; choose one of {list(TIME_UNITS)}")
+    n = tables.n
+    adj = sp.csr_matrix((np.ones(len(tables.ego)), (tables.ego, tables.alter)), shape=(n, n))
     if network == "symmetric":
         adj = (adj + adj.T).tocsr()
     elif network == "community":
-        adj = sp.csr_matrix((community[:, None] == community[None, :]).astype(np.float64))
-    return Study(name, network, community, toa, times, OrgNetwork(n, adj))
+        codes = pd.factorize(tables.community)[0]
+        order = np.argsort(codes, kind="stable")
+        rows, cols = [], []
+        for c in range(codes.max() + 1):
+            idx = order[codes[order] == c]
+            rows.append(np.repeat(idx, len(idx)))
+            cols.append(np.tile(idx, len(idx)))
+        r, c_ = np.concatenate(rows), np.concatenate(cols)
+        adj = sp.csr_matrix((np.ones(len(r)), (r, c_)), shape=(n, n))
+    return Study(tables.name, network, tables.community, tables.toa.copy(), tables.times, OrgNetwork(n, adj), unit)
+
+
+def load_study(
+    name: str, network: str = "nominations", data_dir: Path | None = None, unit: str | None = None,
+) -> Study:
+    """Load ``<name>_nodes.csv`` and ``<name>_edges.csv`` from ``data_dir`` (format: ``data/README.md``).
+
+    ``data_dir`` defaults to the shipped studies (:data:`DATA_DIR`), where ``name`` must be one
+    of :data:`STUDIES`; with a ``data_dir`` any name works. ``unit`` defaults to the shipped
+    study's unit, else ``"period"``. Malformed files raise
+    :class:`~sim.validation.studies.StudyDataError` naming the file, row and column.
+    """
+    if data_dir is None:
+        if name not in STUDIES:
+            raise ValueError(f"unknown study {name!r}; choose one of {sorted(STUDIES)} or give data_dir")
+        data_dir = DATA_DIR
+    data_dir = Path(data_dir)
+    tables = read_study(data_dir / f"{name}_nodes.csv", data_dir / f"{name}_edges.csv", name=name)
+    return study_from_tables(tables, network, unit or STUDIES.get(name, {}).get("unit", "period"))
 
 
 # --------------------------------------------------------------------------- the model's rule on a study
@@ -327,7 +355,7 @@ def fit_adoption(study: Study | str, holdout: int | None = None) -> FitResult:
     events = int(np.isin(st.toa[members], st.times).sum())
     train = [c for c in st.communities if c != holdout]
     return FitResult(
-        st.name, st.network_kind, STUDIES[st.name]["unit"], float(theta[0]), float(theta[1]), cov, -float(best.fun),
+        st.name, st.network_kind, st.unit, float(theta[0]), float(theta[1]), cov, -float(best.fun),
         len(members), events, train, holdout,
         {name: profile_interval(nll, theta, i) for i, name in enumerate(("p", "q"))},
     )

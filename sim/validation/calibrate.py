@@ -1,7 +1,8 @@
 """Fit the organisation adoption rule to an observed diffusion on its observed network.
 
-Data: the two network diffusion studies in ``data/`` (Valente 1995, via netdiffuseR;
-see ``data/README.md``): tetracycline among 125 doctors in 4 Illinois towns
+Data: any study in the format of ``data/README.md`` (read and checked by
+:mod:`sim.validation.studies`), and the two shipped in ``sim/validation/data/``
+(Valente 1995, via netdiffuseR): tetracycline among 125 doctors in 4 Illinois towns
 (``medInnovations``, monthly) and hybrid corn among 692 farmers in 11 Brazilian
 villages (``brfarmers``, yearly).
 
@@ -36,12 +37,11 @@ parameter whose profile log-likelihood, maximised over the other, lies within
 respect the bounds ``p > 0``, ``q >= 0``, so they are the ones to read when a parameter
 is close to 0 or the likelihood is skewed).
 
-**Check.** One community per study is held out (by default the last one in the
-file, chosen before looking at the fit); ``p, q`` are fitted on the others, and the
-adoption rule is simulated forward on the held-out community's network from
-nobody adopted, drawing ``(p, q)`` from their estimated sampling distribution in each
-simulation. The report counts the time points at which the observed cumulative
-share lies inside the 90 % prediction band.
+**Check.** :mod:`sim.validation.holdout` leaves each community out in turn, fits the
+pooled rule here and the hierarchical one of :mod:`sim.validation.hierarchical` on the
+others, and checks the held-out community's curve against each fit's 90 % prediction
+band. :func:`prediction_band` is the pooled fit's band for a group of people in the
+study, drawing ``(p, q)`` from their estimated sampling distribution in each simulation.
 """
 
 from __future__ import annotations
@@ -256,8 +256,8 @@ class FitResult:
     loglik: float
     n_people: int
     n_events: int
-    train: list[int]
-    holdout: int | None
+    train: list[Any]
+    holdout: Any | None
     profile: dict[str, tuple[float, float]] = field(default_factory=dict)
     """95 % profile-likelihood interval of ``p`` and ``q`` (see :func:`profile_interval`)."""
 
@@ -328,8 +328,11 @@ def profile_interval(
     return ends[0], ends[1]
 
 
-def fit_adoption(study: Study | str, holdout: int | None = None) -> FitResult:
-    """Maximum-likelihood ``p, q`` of the model's adoption rule on ``study``, leaving out community ``holdout``."""
+def fit_adoption(study: Study | str, holdout: Any | None = None, profile: bool = True) -> FitResult:
+    """Maximum-likelihood ``p, q`` of the model's adoption rule on ``study``, leaving out community ``holdout``.
+
+    ``profile``: also the 95 % profile-likelihood intervals (the slow part).
+    """
     st = load_study(study) if isinstance(study, str) else study
     members = np.flatnonzero(st.community != holdout) if holdout is not None else np.arange(st.n)
     loglik = _likelihood_terms(st, members)
@@ -357,7 +360,7 @@ def fit_adoption(study: Study | str, holdout: int | None = None) -> FitResult:
     return FitResult(
         st.name, st.network_kind, st.unit, float(theta[0]), float(theta[1]), cov, -float(best.fun),
         len(members), events, train, holdout,
-        {name: profile_interval(nll, theta, i) for i, name in enumerate(("p", "q"))},
+        {name: profile_interval(nll, theta, i) for i, name in enumerate(("p", "q"))} if profile else {},
     )
 
 
@@ -412,118 +415,3 @@ def prediction_band(
     a = (1.0 - level) / 2.0
     lo, med, hi = np.quantile(share, [a, 0.5, 1.0 - a], axis=0)
     return Band(study.times, study.observed_curve(members), lo, med, hi, level)
-
-
-@dataclass
-class StudyCalibration:
-    """Everything reported for one study: the full fit, its band, the hold-out fit and its band."""
-
-    study: str
-    fit: FitResult
-    band: Band
-    holdout: int
-    holdout_fit: FitResult
-    holdout_band: Band
-    network_loglik: dict[str, float] = field(default_factory=dict)
-    images: list[str] = field(default_factory=list)
-
-    @property
-    def holdout_ok(self) -> bool:
-        """Whether most (more than half) of the held-out time points lie inside the band."""
-        return self.holdout_band.inside > len(self.holdout_band.times) / 2
-
-
-def calibrate_study(
-    name: str, holdout: int | None = None, sims: int = 400, seed: int = 0, img_dir: Path | None = None
-) -> StudyCalibration:
-    """Fit ``name`` on all communities and with ``holdout`` (default: the last community) left out.
-
-    The exposure network is the one of :data:`NETWORKS` with the highest log-likelihood
-    on the training communities (the held-out one plays no part in the choice).
-    """
-    studies = {kind: load_study(name, kind) for kind in NETWORKS}
-    first = studies[NETWORKS[0]]
-    hold = first.communities[-1] if holdout is None else holdout
-    if hold not in first.communities:
-        raise ValueError(f"{name}: no community {hold!r}; communities are {first.communities}")
-    hfits = {kind: fit_adoption(st, holdout=hold) for kind, st in studies.items()}
-    kind = max(hfits, key=lambda k: hfits[k].loglik)
-    st = studies[kind]
-    hfit = hfits[kind]
-    fit = fit_adoption(st)
-    band = prediction_band(st, fit, np.arange(st.n), sims, seed)
-    hband = prediction_band(st, hfit, np.flatnonzero(st.community == hold), sims, seed + 7)
-    res = StudyCalibration(name, fit, band, hold, hfit, hband, {k: f.loglik for k, f in hfits.items()})
-    if img_dir is not None:
-        res.images = _plot(res, img_dir)
-    return res
-
-
-def _plot(res: StudyCalibration, img_dir: Path) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    img_dir.mkdir(parents=True, exist_ok=True)
-    unit = res.fit.unit
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    for ax, band, fit, title in (
-        (axes[0], res.band, res.fit, "all communities"),
-        (axes[1], res.holdout_band, res.holdout_fit, f"held-out community {res.holdout} (fit on the others)"),
-    ):
-        ax.fill_between(band.times, band.lo, band.hi, alpha=0.3, label=f"model {band.level:.0%} prediction band")
-        ax.plot(band.times, band.median, lw=1, label="model median")
-        ax.plot(band.times, band.observed, "ko-", ms=3, lw=1, label="observed")
-        head = f"{res.study} ({fit.network} network): {title}"
-        ax.set(xlabel=unit, ylabel="cumulative share adopted", ylim=(0, 1),
-               title=f"{head}\np={fit.p:.3f}, q={fit.q:.3f}; inside {band.inside}/{len(band.times)}")
-        ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    name = f"calibration_{res.study}.png"
-    fig.savefig(img_dir / name, dpi=110)
-    plt.close(fig)
-    return [name]
-
-
-def calibration_markdown(results: list[StudyCalibration], img_prefix: str = "") -> str:
-    """A Markdown section: fitted parameters with uncertainty, plots and the held-out check."""
-    lines = [
-        "| study | network | fitted on | p | 95 % Wald | 95 % profile | q | 95 % Wald | 95 % profile | per "
-        "| log-lik | people | adoptions |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        for fit in (r.fit, r.holdout_fit):
-            on = "all communities" if fit.holdout is None else f"all but {fit.holdout}"
-            pl, ph = fit.interval("p")
-            ql, qh = fit.interval("q")
-            (ppl, pph), (pql, pqh) = fit.profile["p"], fit.profile["q"]
-            lines.append(
-                f"| {r.study} | {fit.network} | {on} | {fit.p:.4f} | {pl:.4f}-{ph:.4f} | {ppl:.4f}-{pph:.4f} | "
-                f"{fit.q:.3f} | {ql:.3f}-{qh:.3f} | {pql:.3f}-{pqh:.3f} | {fit.unit} | {fit.loglik:.1f} | "
-                f"{fit.n_people} | {fit.n_events} |"
-            )
-    lines.append("")
-    lines.append(
-        "Wald: estimate +- 1.96 SE from the observed information (truncated at 0). Profile: the values whose "
-        "profile log-likelihood is within 1.92 of the maximum (no normal approximation; read these when the "
-        "two differ)."
-    )
-    lines.append("")
-    for r in results:
-        hb = r.holdout_band
-        ll = ", ".join(f"{k} {v:.1f}" for k, v in r.network_loglik.items())
-        lines.append(f"**{r.study}**: training log-likelihood by exposure network: {ll}; used: {r.fit.network}.")
-        lines.append("")
-        lines.append(
-            f"**{r.study}**, held-out community {r.holdout}: the observed curve lies inside the model's "
-            f"{hb.level:.0%} prediction band at **{hb.inside} of {len(hb.times)}** time points "
-            f"({'most' if r.holdout_ok else 'not most'} of them). Whole study with the full fit: "
-            f"{r.band.inside} of {len(r.band.times)}."
-        )
-        lines.append("")
-        for img in r.images:
-            lines.append(f"![{r.study}]({img_prefix}{img})")
-            lines.append("")
-    return "\n".join(lines)

@@ -145,7 +145,7 @@ def _require(df: pd.DataFrame, cols: tuple[str, ...], file: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         have = ", ".join(map(str, df.columns)) or "none"
-        raise StudyDataError(file, "header (line 1)", missing[0], f"missing column(s) {missing}; the columns are: {have}")
+        raise StudyDataError(file, "header row (line 1)", missing[0], f"missing column(s) {missing}; the columns are: {have}")
 
 
 def read_study(

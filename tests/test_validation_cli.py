@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -36,10 +37,15 @@ def test_validate_bad_check_name_exits_2(tmp_path: Path) -> None:
     assert res.exit_code == 2
 
 
-def test_calibrate_command(tmp_path: Path) -> None:
-    res = CliRunner().invoke(app, ["calibrate", "--study", "medInnovations", "--sims", "50", "--out", str(tmp_path)])
+def test_calibrate_command_leave_one_out(tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app, ["calibrate", "--study", "medInnovations", "--sims", "30", "--holdout", "all", "--out", str(tmp_path)]
+    )
     assert res.exit_code == 0, res.output
-    assert "p = " in res.output and "held-out community 4" in res.output
+    assert "pooled p = " in res.output and "held-out community 4" in res.output
+    assert "leave-one-out coverage" in res.output
+    data = json.loads((tmp_path / "calibration.json").read_text())
+    assert [x["community"] for x in data["leave_one_out"]] == [1, 2, 3, 4]
     assert (tmp_path / "calibration.md").exists()
     assert (tmp_path / "calibration_medInnovations.png").exists()
 
@@ -50,5 +56,5 @@ def test_calibrate_unknown_holdout_exits_2_lists_communities_and_writes_nothing(
         app, ["calibrate", "--study", "medInnovations", "--holdout", "99", "--out", str(out)], terminal_width=200
     )
     assert res.exit_code == 2
-    assert "no community 99; communities are [1, 2, 3, 4]" in res.output  # brackets survive Rich's markup
+    assert "no community '99'; communities are [1, 2, 3, 4]" in res.output  # brackets survive Rich's markup
     assert not out.exists()

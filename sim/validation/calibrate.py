@@ -1,7 +1,8 @@
 """Fit the organisation adoption rule to an observed diffusion on its observed network.
 
-Data: the two network diffusion studies in ``data/`` (Valente 1995, via netdiffuseR;
-see ``data/README.md``): tetracycline among 125 doctors in 4 Illinois towns
+Data: any study in the format of ``data/README.md`` (read and checked by
+:mod:`sim.validation.studies`), and the two shipped in ``sim/validation/data/``
+(Valente 1995, via netdiffuseR): tetracycline among 125 doctors in 4 Illinois towns
 (``medInnovations``, monthly) and hybrid corn among 692 farmers in 11 Brazilian
 villages (``brfarmers``, yearly).
 
@@ -36,12 +37,11 @@ parameter whose profile log-likelihood, maximised over the other, lies within
 respect the bounds ``p > 0``, ``q >= 0``, so they are the ones to read when a parameter
 is close to 0 or the likelihood is skewed).
 
-**Check.** One community per study is held out (by default the last one in the
-file, chosen before looking at the fit); ``p, q`` are fitted on the others, and the
-adoption rule is simulated forward on the held-out community's network from
-nobody adopted, drawing ``(p, q)`` from their estimated sampling distribution in each
-simulation. The report counts the time points at which the observed cumulative
-share lies inside the 90 % prediction band.
+**Check.** :mod:`sim.validation.holdout` leaves each community out in turn, fits the
+pooled rule here and the hierarchical one of :mod:`sim.validation.hierarchical` on the
+others, and checks the held-out community's curve against each fit's 90 % prediction
+band. :func:`prediction_band` is the pooled fit's band for a group of people in the
+study, drawing ``(p, q)`` from their estimated sampling distribution in each simulation.
 """
 
 from __future__ import annotations
@@ -63,12 +63,14 @@ from sim.rates import per_step
 from sim.scenario import Scenario
 from sim.state import SimState
 from sim.streams import Streams
+from sim.validation.studies import StudyTables, read_study, shipped_dir
 from sim.world.build import build_world
 from sim.world.networks import OrgNetwork
 
 NOT_ADOPTED, RUNNING = Status.NOT_ADOPTED, Status.RUNNING
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = shipped_dir()
+"""The shipped studies' CSVs, inside the package (``sim/validation/data/``; attribution in ``data/README.md``)."""
 NETWORKS: tuple[str, ...] = ("nominations", "symmetric", "community")
 """Candidate exposure networks of a study (see the module docstring)."""
 
@@ -76,7 +78,10 @@ STUDIES: dict[str, dict[str, str]] = {
     "medInnovations": {"unit": "month", "what": "tetracycline among 125 doctors, 4 Illinois towns (1 = Nov 1953)"},
     "brfarmers": {"unit": "year", "what": "hybrid corn among 692 farmers, 11 Brazilian villages (19xx)"},
 }
-"""The diffusion studies that can be fitted, with their time unit."""
+"""The shipped diffusion studies, with their time unit."""
+
+TIME_UNITS: tuple[str, ...] = ("month", "year", "period")
+"""Time units a study may be given in (one period of the discrete adoption rule)."""
 
 
 @dataclass
@@ -88,7 +93,8 @@ class Study:
     community: np.ndarray  # community id of each person
     toa: np.ndarray  # time of adoption (inf for non-adopters)
     times: np.ndarray  # observed periods, first..last
-    network: OrgNetwork  # directed nominations ego -> alter
+    network: OrgNetwork  # the exposure network of kind ``network_kind``
+    unit: str = "period"  # time unit of one period (month, year, period)
 
     @property
     def n(self) -> int:
@@ -96,38 +102,60 @@ class Study:
         return len(self.toa)
 
     @property
-    def communities(self) -> list[int]:
-        """Community ids in file order."""
-        return [int(c) for c in pd.unique(self.community)]
+    def communities(self) -> list[Any]:
+        """Community ids in file order (int, or str when the file's ids are not all integers)."""
+        return [c.item() if isinstance(c, np.generic) else c for c in pd.unique(self.community)]
 
     def observed_curve(self, members: np.ndarray | None = None) -> np.ndarray:
         """Cumulative share adopted at the end of each observed period (of ``members``, default all)."""
         toa = self.toa if members is None else self.toa[members]
         return np.array([(toa <= t).mean() for t in self.times])
 
+    def members(self, community: Any) -> np.ndarray:
+        """Row indices of the people in ``community``."""
+        return np.flatnonzero(self.community == community)
 
-def load_study(name: str, network: str = "nominations", data_dir: Path = DATA_DIR) -> Study:
-    """Load ``<name>_nodes.csv`` and ``<name>_edges.csv`` (see ``data/README.md``), network of kind ``network``."""
-    if name not in STUDIES:
-        raise ValueError(f"unknown study {name!r}; choose one of {sorted(STUDIES)}")
+
+def study_from_tables(tables: StudyTables, network: str = "nominations", unit: str = "period") -> Study:
+    """A :class:`Study` with exposure network ``network`` (one of :data:`NETWORKS`) from checked tables."""
     if network not in NETWORKS:
         raise ValueError(f"unknown network {network!r}; choose one of {list(NETWORKS)}")
-    nodes = pd.read_csv(data_dir / f"{name}_nodes.csv").sort_values("node")
-    edges = pd.read_csv(data_dir / f"{name}_edges.csv")
-    n = len(nodes)
-    toa = np.where(nodes["adopted"].to_numpy() == 1, nodes["toa"].to_numpy(dtype=float), np.inf)
-    adopted_times = toa[np.isfinite(toa)]
-    last = int(nodes["toa"].max()) - 1 if (nodes["adopted"] == 0).any() else int(adopted_times.max())
-    times = np.arange(int(adopted_times.min()), last + 1)
-    community = nodes["community"].to_numpy()
-    adj = sp.csr_matrix(
-        (np.ones(len(edges)), (edges["ego"].to_numpy(), edges["alter"].to_numpy())), shape=(n, n)
-    )
+    if unit not in TIME_UNITS:
+        raise ValueError(f"unknown time unit {unit!r}; choose one of {list(TIME_UNITS)}")
+    n = tables.n
+    adj = sp.csr_matrix((np.ones(len(tables.ego)), (tables.ego, tables.alter)), shape=(n, n))
     if network == "symmetric":
         adj = (adj + adj.T).tocsr()
     elif network == "community":
-        adj = sp.csr_matrix((community[:, None] == community[None, :]).astype(np.float64))
-    return Study(name, network, community, toa, times, OrgNetwork(n, adj))
+        codes = pd.factorize(tables.community)[0]
+        order = np.argsort(codes, kind="stable")
+        rows, cols = [], []
+        for c in range(codes.max() + 1):
+            idx = order[codes[order] == c]
+            rows.append(np.repeat(idx, len(idx)))
+            cols.append(np.tile(idx, len(idx)))
+        r, c_ = np.concatenate(rows), np.concatenate(cols)
+        adj = sp.csr_matrix((np.ones(len(r)), (r, c_)), shape=(n, n))
+    return Study(tables.name, network, tables.community, tables.toa.copy(), tables.times, OrgNetwork(n, adj), unit)
+
+
+def load_study(
+    name: str, network: str = "nominations", data_dir: Path | None = None, unit: str | None = None,
+) -> Study:
+    """Load ``<name>_nodes.csv`` and ``<name>_edges.csv`` from ``data_dir`` (format: ``data/README.md``).
+
+    ``data_dir`` defaults to the shipped studies (:data:`DATA_DIR`), where ``name`` must be one
+    of :data:`STUDIES`; with a ``data_dir`` any name works. ``unit`` defaults to the shipped
+    study's unit, else ``"period"``. Malformed files raise
+    :class:`~sim.validation.studies.StudyDataError` naming the file, row and column.
+    """
+    if data_dir is None:
+        if name not in STUDIES:
+            raise ValueError(f"unknown study {name!r}; choose one of {sorted(STUDIES)} or give data_dir")
+        data_dir = DATA_DIR
+    data_dir = Path(data_dir)
+    tables = read_study(data_dir / f"{name}_nodes.csv", data_dir / f"{name}_edges.csv", name=name)
+    return study_from_tables(tables, network, unit or STUDIES.get(name, {}).get("unit", "period"))
 
 
 # --------------------------------------------------------------------------- the model's rule on a study
@@ -232,8 +260,8 @@ class FitResult:
     loglik: float
     n_people: int
     n_events: int
-    train: list[int]
-    holdout: int | None
+    train: list[Any]
+    holdout: Any | None
     profile: dict[str, tuple[float, float]] = field(default_factory=dict)
     """95 % profile-likelihood interval of ``p`` and ``q`` (see :func:`profile_interval`)."""
 
@@ -304,8 +332,11 @@ def profile_interval(
     return ends[0], ends[1]
 
 
-def fit_adoption(study: Study | str, holdout: int | None = None) -> FitResult:
-    """Maximum-likelihood ``p, q`` of the model's adoption rule on ``study``, leaving out community ``holdout``."""
+def fit_adoption(study: Study | str, holdout: Any | None = None, profile: bool = True) -> FitResult:
+    """Maximum-likelihood ``p, q`` of the model's adoption rule on ``study``, leaving out community ``holdout``.
+
+    ``profile``: also the 95 % profile-likelihood intervals (the slow part).
+    """
     st = load_study(study) if isinstance(study, str) else study
     members = np.flatnonzero(st.community != holdout) if holdout is not None else np.arange(st.n)
     loglik = _likelihood_terms(st, members)
@@ -331,9 +362,9 @@ def fit_adoption(study: Study | str, holdout: int | None = None) -> FitResult:
     events = int(np.isin(st.toa[members], st.times).sum())
     train = [c for c in st.communities if c != holdout]
     return FitResult(
-        st.name, st.network_kind, STUDIES[st.name]["unit"], float(theta[0]), float(theta[1]), cov, -float(best.fun),
+        st.name, st.network_kind, st.unit, float(theta[0]), float(theta[1]), cov, -float(best.fun),
         len(members), events, train, holdout,
-        {name: profile_interval(nll, theta, i) for i, name in enumerate(("p", "q"))},
+        {name: profile_interval(nll, theta, i) for i, name in enumerate(("p", "q"))} if profile else {},
     )
 
 
@@ -388,118 +419,3 @@ def prediction_band(
     a = (1.0 - level) / 2.0
     lo, med, hi = np.quantile(share, [a, 0.5, 1.0 - a], axis=0)
     return Band(study.times, study.observed_curve(members), lo, med, hi, level)
-
-
-@dataclass
-class StudyCalibration:
-    """Everything reported for one study: the full fit, its band, the hold-out fit and its band."""
-
-    study: str
-    fit: FitResult
-    band: Band
-    holdout: int
-    holdout_fit: FitResult
-    holdout_band: Band
-    network_loglik: dict[str, float] = field(default_factory=dict)
-    images: list[str] = field(default_factory=list)
-
-    @property
-    def holdout_ok(self) -> bool:
-        """Whether most (more than half) of the held-out time points lie inside the band."""
-        return self.holdout_band.inside > len(self.holdout_band.times) / 2
-
-
-def calibrate_study(
-    name: str, holdout: int | None = None, sims: int = 400, seed: int = 0, img_dir: Path | None = None
-) -> StudyCalibration:
-    """Fit ``name`` on all communities and with ``holdout`` (default: the last community) left out.
-
-    The exposure network is the one of :data:`NETWORKS` with the highest log-likelihood
-    on the training communities (the held-out one plays no part in the choice).
-    """
-    studies = {kind: load_study(name, kind) for kind in NETWORKS}
-    first = studies[NETWORKS[0]]
-    hold = first.communities[-1] if holdout is None else holdout
-    if hold not in first.communities:
-        raise ValueError(f"{name}: no community {hold!r}; communities are {first.communities}")
-    hfits = {kind: fit_adoption(st, holdout=hold) for kind, st in studies.items()}
-    kind = max(hfits, key=lambda k: hfits[k].loglik)
-    st = studies[kind]
-    hfit = hfits[kind]
-    fit = fit_adoption(st)
-    band = prediction_band(st, fit, np.arange(st.n), sims, seed)
-    hband = prediction_band(st, hfit, np.flatnonzero(st.community == hold), sims, seed + 7)
-    res = StudyCalibration(name, fit, band, hold, hfit, hband, {k: f.loglik for k, f in hfits.items()})
-    if img_dir is not None:
-        res.images = _plot(res, img_dir)
-    return res
-
-
-def _plot(res: StudyCalibration, img_dir: Path) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    img_dir.mkdir(parents=True, exist_ok=True)
-    unit = res.fit.unit
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    for ax, band, fit, title in (
-        (axes[0], res.band, res.fit, "all communities"),
-        (axes[1], res.holdout_band, res.holdout_fit, f"held-out community {res.holdout} (fit on the others)"),
-    ):
-        ax.fill_between(band.times, band.lo, band.hi, alpha=0.3, label=f"model {band.level:.0%} prediction band")
-        ax.plot(band.times, band.median, lw=1, label="model median")
-        ax.plot(band.times, band.observed, "ko-", ms=3, lw=1, label="observed")
-        head = f"{res.study} ({fit.network} network): {title}"
-        ax.set(xlabel=unit, ylabel="cumulative share adopted", ylim=(0, 1),
-               title=f"{head}\np={fit.p:.3f}, q={fit.q:.3f}; inside {band.inside}/{len(band.times)}")
-        ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    name = f"calibration_{res.study}.png"
-    fig.savefig(img_dir / name, dpi=110)
-    plt.close(fig)
-    return [name]
-
-
-def calibration_markdown(results: list[StudyCalibration], img_prefix: str = "") -> str:
-    """A Markdown section: fitted parameters with uncertainty, plots and the held-out check."""
-    lines = [
-        "| study | network | fitted on | p | 95 % Wald | 95 % profile | q | 95 % Wald | 95 % profile | per "
-        "| log-lik | people | adoptions |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        for fit in (r.fit, r.holdout_fit):
-            on = "all communities" if fit.holdout is None else f"all but {fit.holdout}"
-            pl, ph = fit.interval("p")
-            ql, qh = fit.interval("q")
-            (ppl, pph), (pql, pqh) = fit.profile["p"], fit.profile["q"]
-            lines.append(
-                f"| {r.study} | {fit.network} | {on} | {fit.p:.4f} | {pl:.4f}-{ph:.4f} | {ppl:.4f}-{pph:.4f} | "
-                f"{fit.q:.3f} | {ql:.3f}-{qh:.3f} | {pql:.3f}-{pqh:.3f} | {fit.unit} | {fit.loglik:.1f} | "
-                f"{fit.n_people} | {fit.n_events} |"
-            )
-    lines.append("")
-    lines.append(
-        "Wald: estimate +- 1.96 SE from the observed information (truncated at 0). Profile: the values whose "
-        "profile log-likelihood is within 1.92 of the maximum (no normal approximation; read these when the "
-        "two differ)."
-    )
-    lines.append("")
-    for r in results:
-        hb = r.holdout_band
-        ll = ", ".join(f"{k} {v:.1f}" for k, v in r.network_loglik.items())
-        lines.append(f"**{r.study}**: training log-likelihood by exposure network: {ll}; used: {r.fit.network}.")
-        lines.append("")
-        lines.append(
-            f"**{r.study}**, held-out community {r.holdout}: the observed curve lies inside the model's "
-            f"{hb.level:.0%} prediction band at **{hb.inside} of {len(hb.times)}** time points "
-            f"({'most' if r.holdout_ok else 'not most'} of them). Whole study with the full fit: "
-            f"{r.band.inside} of {len(r.band.times)}."
-        )
-        lines.append("")
-        for img in r.images:
-            lines.append(f"![{r.study}]({img_prefix}{img})")
-            lines.append("")
-    return "\n".join(lines)

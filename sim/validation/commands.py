@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Annotated
@@ -40,7 +39,7 @@ def register(app: typer.Typer) -> None:
         """
         from sim.cli import console, fail
         from sim.scenario import ScenarioError
-        from sim.validation.calibrate import calibrate_study
+        from sim.validation.holdout import calibrate_simulated, calibrate_study
         from sim.validation.limits import CHECKS, QUICK, Sizes
         from sim.validation.report import IMG_SUBDIR, all_passed, write_report
 
@@ -69,8 +68,13 @@ def register(app: typer.Typer) -> None:
                 t = time.perf_counter()
                 c = calibrate_study(study, sims=sizes.calibration_sims, img_dir=img_dir)
                 calibrations.append(c)
-                mark = "[green]pass[/]" if c.holdout_ok else "[bold red]FAIL[/]"
+                mark = "[green]pass[/]" if c.passed else "[bold red]FAIL[/]"
                 console.print(f"{mark} calibration {study} ({time.perf_counter() - t:.1f} s)")
+            t = time.perf_counter()
+            c = calibrate_simulated(sims=sizes.calibration_sims, img_dir=img_dir)
+            calibrations.append(c)
+            mark = "[green]pass[/]" if c.passed else "[bold red]FAIL[/]"
+            console.print(f"{mark} calibration {c.study} ({time.perf_counter() - t:.1f} s)")
         note = "Quick sizes (`--quick`): fewer replicates and smaller networks." if quick else ""
         if set_:
             note += " Overrides: " + ", ".join(f"`{s}`" for s in set_) + "."
@@ -82,41 +86,74 @@ def register(app: typer.Typer) -> None:
 
     @app.command("calibrate")
     def calibrate_cmd(
-        study: Annotated[str, typer.Option("--study", help="medInnovations, brfarmers or all.")] = "all",
-        holdout: Annotated[
-            int | None, typer.Option("--holdout", help="Community to hold out (default: the last in the file).")
+        study: Annotated[
+            str | None, typer.Option("--study", help="A shipped study: medInnovations, brfarmers or all (default all).")
         ] = None,
-        sims: Annotated[int, typer.Option("--sims", min=10, help="Simulations per prediction band.")] = 400,
+        nodes: Annotated[Path | None, typer.Option("--nodes", help="Nodes CSV of your study (data/README.md).")] = None,
+        edges: Annotated[Path | None, typer.Option("--edges", help="Edges CSV of your own study.")] = None,
+        name: Annotated[str | None, typer.Option("--name", help="Name of your study (default: from the nodes file).")] = None,
+        time_unit: Annotated[str, typer.Option("--time-unit", help="month, year or period (your study's period).")] = "period",
+        holdout: Annotated[
+            str, typer.Option("--holdout", help="all (leave each community out in turn), none, or a community id.")
+        ] = "all",
+        sims: Annotated[int, typer.Option("--sims", help="Simulations per prediction band (>= 10).")] = 400,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the simulations.")] = 0,
-        out: Annotated[Path, typer.Option("--out", help="Folder for calibration.md and PNGs.")] = Path("calibration"),
+        out: Annotated[Path, typer.Option("--out", help="Folder for calibration.json, calibration.md and PNGs.")] = Path(
+            "calibration"
+        ),
     ) -> None:
-        """Fit p and q of the adoption rule to a real diffusion study; check a held-out community."""
-        from sim.cli import console, fail
-        from sim.validation.calibrate import STUDIES, calibrate_study, calibration_markdown
+        """Fit the adoption rule (pooled and hierarchical) to a diffusion study; leave-one-community-out check.
 
-        names = list(STUDIES) if study == "all" else [study]
-        if any(n not in STUDIES for n in names):
-            fail(f"--study: unknown study {study!r}; choose from {', '.join(STUDIES)} or all")
-        if holdout is not None and len(names) > 1:
-            fail("--holdout: needs one --study")
-        created = not out.exists()
-        out.mkdir(parents=True, exist_ok=True)
+        Exits 2, writing nothing, on a bad option or a malformed study file (the message names file, row and column).
+        """
+        from sim.cli import console, fail
+        from sim.validation.calibrate import STUDIES, TIME_UNITS
+        from sim.validation.holdout import calibrate_study, calibrate_tables, write_outputs
+        from sim.validation.studies import read_study
+
+        if sims < 10:
+            fail(f"--sims: at least 10; got {sims}")
+        if time_unit not in TIME_UNITS:
+            fail(f"--time-unit: unknown time unit {time_unit!r}; choose from {', '.join(TIME_UNITS)}")
+        own = nodes is not None or edges is not None
+        if own and study is not None:
+            fail("--study and --nodes/--edges: give one or the other")
+        if own and (nodes is None or edges is None):
+            fail("--nodes and --edges: give both")
         results = []
-        for name in names:
-            try:
-                res = calibrate_study(name, holdout=holdout, sims=sims, seed=seed, img_dir=out)
-            except ValueError as err:
-                if created:  # nothing half-written
-                    shutil.rmtree(out, ignore_errors=True)
-                fail(str(err))
-            results.append(res)
-            f = res.fit
-            se_p, se_q = f.se
+        try:
+            if own:
+                assert nodes is not None and edges is not None
+                tables = read_study(nodes, edges, name=name)
+                results.append(calibrate_tables(tables, time_unit, holdout, sims, seed))
+            else:
+                names = list(STUDIES) if study in (None, "all") else [study]
+                if any(n not in STUDIES for n in names):
+                    fail(f"--study: unknown study {study!r}; choose from {', '.join(STUDIES)} or all (or --nodes/--edges)")
+                if holdout not in ("all", "none") and len(names) > 1:
+                    fail("--holdout: a community id needs one --study")
+                for n in names:
+                    results.append(calibrate_study(n, holdout=holdout, sims=sims, seed=seed))
+        except ValueError as err:  # StudyDataError included: names file, row and column
+            fail(str(err))
+        for res in results:
+            f, h = res.fit, res.hier
+            cov, lo, hi = res.coverage("hier")
+            pcov, plo, phi = res.coverage("pooled")
             typer.echo(
-                f"{name}: p = {f.p:.4f} ± {se_p:.4f}, q = {f.q:.4f} ± {se_q:.4f} per {f.unit} "
-                f"({f.network} network); held-out community {res.holdout}: "
-                f"{res.holdout_band.inside}/{len(res.holdout_band.times)} points inside the 90 % band"
+                f"{res.study}: pooled p = {f.p:.4f}, q = {f.q:.4f} per {f.unit} ({f.network} network); hierarchical "
+                f"median p = {h.p_median:.4f}, q = {h.q_median:.4f}, sigma_p = {h.theta[2]:.2f}, sigma_q = {h.theta[3]:.2f}; "
+                f"LR = {h.lr:.2f} (p = {h.p_value:.3g})"
             )
-        md = "# Calibration\n\nGenerated by `sim calibrate`.\n\n" + calibration_markdown(results)
-        (out / "calibration.md").write_text(md, encoding="utf-8")
-        console.print(f"wrote {out}/calibration.md and PNGs")
+            for x in res.held_out:
+                typer.echo(
+                    f"  held-out community {x.community}: {x.hier.inside:.1f}/{x.hier.points} points inside the 90 % band "
+                    f"(pooled {x.pooled.inside:.1f})"
+                )
+            if res.held_out:
+                typer.echo(
+                    f"  leave-one-out coverage of the 90 % band: hierarchical {cov:.3f} ({lo:.3f}-{hi:.3f}, "
+                    f"{res.verdict('hier')}), pooled {pcov:.3f} ({plo:.3f}-{phi:.3f}, {res.verdict('pooled')})"
+                )
+        write_outputs(out, results)
+        console.print(f"wrote {out}/calibration.json, calibration.md and PNGs")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.special import expit, logit
 
-from sim.agents import RUNNING
+from sim.codes import Status
 from sim.validation.calibrate import RuleState, load_study, study_from_tables
 from sim.validation.hierarchical import (
     Grid,
@@ -21,6 +21,8 @@ from sim.validation.hierarchical import (
     simulate_community,
     simulate_hierarchical_tables,
 )
+
+RUNNING = Status.RUNNING
 
 
 def test_grid_likelihood_is_converged_and_integrates_the_effects() -> None:

@@ -76,7 +76,8 @@ def main(sweep_dir: str, png: str = "docs/img/experiments/fidelity_vs_adaptation
     ax2.set_ylabel("mean over running sites [-]")
     ax2.set_title("core fidelity F (solid) and local fit L (dashed)", fontsize=10)
     ax2.legend(fontsize=7)
-    fig.suptitle("Fidelity versus adaptation, teaching preset, 8 replicates with common random numbers", fontsize=10)
+    reps = int(results["replicate"].nunique()) if "replicate" in results else 0
+    fig.suptitle(f"Fidelity versus adaptation, teaching preset, {reps} replicates with common random numbers", fontsize=10)
     fig.tight_layout()
     Path(png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=110)

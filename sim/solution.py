@@ -82,10 +82,15 @@ def g(fidelity: np.ndarray, centre: float = 0.7, steepness: float = 15.0) -> np.
     return np.clip(raw / top, 0.0, 1.0)
 
 
+CORE_DESIGN_RANGE = (0.2, 0.8)
+"""Range of the core components of the original design (uniform): away from the bounds 0 and 1, so drift can
+go either way (a modelling choice; the component space is abstract)."""
+
+
 def design_solution(params: SolutionParams, mean_need: np.ndarray, rng: np.random.Generator) -> Solution:
     """The original design: core at random, periphery near the mean local need, off by ``design_spread``."""
     k = params.k_core + params.k_periphery
-    c0 = rng.uniform(0.2, 0.8, k)
+    c0 = rng.uniform(*CORE_DESIGN_RANGE, k)
     per = slice(params.k_core, k)
     c0[per] = np.clip(mean_need[per] + rng.normal(0, params.design_spread, params.k_periphery), 0, 1)
     return Solution(c0=c0, params=params)

@@ -10,7 +10,7 @@ Rules, for organisations in this element:
   tie to an organisation of another sector (in its own place with probability 0.7,
   else anywhere), made by intermediaries and funders.
 * Alliances: with monthly probability ``alliance_rate`` it joins (or founds with) a
-  running partner in its place; alliance members pool resources (each gets the
+  running partner in its place (one of them, drawn with its own uniform); alliance members pool resources (each gets the
   alliance mean) and are likelier to be made permanent.
 * A partner with mandate raises the chance of institutionalisation
   (:func:`mandate_reach`, used at pilot end).
@@ -59,7 +59,7 @@ def mobilise(state: SimState, params: Scenario, rng: np.random.Generator) -> Non
     proc = params.process
     n = o.n
     # draws of fixed size, whatever the state (common random numbers)
-    u_broker, u_target, u_local, u_ally = rng.random((4, n))
+    u_broker, u_target, u_local, u_ally, u_partner = rng.random((5, n))
     running = o.running
     decay = 1.0 - state.ps(proc.resource_decay)
     for arr in (o.knowledge, o.labour, o.money):
@@ -90,7 +90,7 @@ def mobilise(state: SimState, params: Scenario, rng: np.random.Generator) -> Non
             nb = nb[(o.place[nb] == o.place[i]) & (o.status[nb] == Status.RUNNING)]
             if len(nb) == 0:
                 continue
-            partner = nb[0]
+            partner = nb[int(u_partner[i] * len(nb))]  # a running partner in its place, drawn (not the lowest id)
             aid = o.alliance[partner] if o.alliance[partner] >= 0 else state.new_alliance_id()
             o.alliance[[i, partner]] = aid
         members = o.alliance >= 0

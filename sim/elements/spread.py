@@ -46,6 +46,12 @@ from sim.scenario import FORMS, Scenario
 from sim.state import SimState
 
 SPREAD = Element.SPREAD
+INTERNAL_UNIT_MANDATE = 0.5
+"""A site made permanent outside an alliance becomes an internal unit when its organisation's mandate is at least
+this (it can put it in its own budget), else a new organisation (a modelling choice, spec section 1 element 5)."""
+OWN_BUDGET_FLOOR = 0.5
+"""An organisation's budget for a site is ``budget_sek * (OWN_BUDGET_FLOOR + money)``: 0.5-1.5 times the typical
+budget (money in [0, 1], mean 0.4 at the start), so richer organisations carry the running cost more easily."""
 UNDERSTAND = Element.UNDERSTAND
 
 
@@ -110,7 +116,7 @@ def start_sites(state: SimState, params: Scenario, idx: np.ndarray, rng: np.rand
     o = state.orgs
     lev = params.levers
     k = o.variant.shape[1]
-    err = rng.normal(0.0, params.process.estimate_noise, (o.n, k))
+    err = params.process.estimate_noise * rng.standard_normal((o.n, k), dtype=np.float32)
     u_champion, u_funding = rng.random((2, o.n))
     length = rng.uniform(lev.project_length_min, lev.project_length_max, o.n)
     if len(idx) == 0:
@@ -155,7 +161,7 @@ def pilot_end(state: SimState, params: Scenario, rng: np.random.Generator) -> tu
     o.funding_ended[rest] = month
     vp = params.value
     # running cost against what the organisation can carry: its budget scaled by its money (mean 0.4 -> 0.9)
-    own_budget = vp.budget_sek * (0.5 + o.money[rest])
+    own_budget = vp.budget_sek * (OWN_BUDGET_FLOOR + o.money[rest])
     cost = np.array([vp.site_cost_sek[f] for f in FORMS])[o.form[rest]] / own_budget
     v_place = state.place_visibility()[o.place[rest]]
     logit = (
@@ -181,9 +187,8 @@ def pilot_end(state: SimState, params: Scenario, rng: np.random.Generator) -> tu
 def permanent_form(state: SimState, idx: np.ndarray) -> np.ndarray:
     """Long-term form of sites made permanent: alliance, internal unit (high mandate) or new organisation."""
     o = state.orgs
-    return np.where(
-        o.alliance[idx] >= 0, Form.ALLIANCE, np.where(o.mandate[idx] >= 0.5, Form.INTERNAL_UNIT, Form.NEW_ORGANISATION),
-    ).astype(np.int8)
+    own = np.where(o.mandate[idx] >= INTERNAL_UNIT_MANDATE, Form.INTERNAL_UNIT, Form.NEW_ORGANISATION)
+    return np.where(o.alliance[idx] >= 0, Form.ALLIANCE, own).astype(np.int8)
 
 
 def stop(state: SimState, idx: np.ndarray, status: Status) -> None:

@@ -19,6 +19,9 @@ from sim.scenario import SECTORS, Scenario
 from sim.state import SimState
 
 UNDERSTAND = Element.UNDERSTAND
+SINGLE_SECTOR_FACTOR = 0.5
+"""Understanding grows at ``0.5 + 0.5 * sectors / 4`` of its rate: half from the organisation's own work, half
+from the breadth of sectors among its partners (many perspectives, spec element 1)."""
 
 
 def partner_sectors(state: SimState) -> np.ndarray:
@@ -39,7 +42,8 @@ def understand(state: SimState, params: Scenario) -> None:
         return
     proc = params.process
     sectors = partner_sectors(state)[sel]
-    rate = state.ps(proc.understanding_rate * params.levers.involvement * (0.5 + 0.5 * sectors / len(SECTORS)))
+    breadth = SINGLE_SECTOR_FACTOR + (1.0 - SINGLE_SECTOR_FACTOR) * sectors / len(SECTORS)
+    rate = state.ps(proc.understanding_rate * params.levers.involvement * breadth)
     o.understanding[sel] += rate * (1.0 - o.understanding[sel])
 
 

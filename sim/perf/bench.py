@@ -98,6 +98,7 @@ def bench_model(preset: str | None, steps: int, warmup_model: int = 60, seed: in
         model.step()
     twin = copy.deepcopy(model.people)
     rng = np.random.default_rng(7)
+    share = float(model.state.ps(sc.population.turnover))
     full, bare = [], []
     for _ in range(steps):
         t0 = time.perf_counter()
@@ -105,7 +106,11 @@ def bench_model(preset: str | None, steps: int, warmup_model: int = 60, seed: in
         full.append(time.perf_counter() - t0)
         service = place_service(model.state, model.params)
         t0 = time.perf_counter()
+        # the target group's own dynamics: the member step and, where the preset has it, cohort turnover
+        # (the same bare step as tests/benchmarks/test_bench.py::test_sweden_target_step)
         twin.step(service, model.dt, sc.run.rate_mode, twin.draw_uniforms(rng))
+        if share > 0:
+            twin.turn_over(share, model.places.severity, rng)
         bare.append(time.perf_counter() - t0)
     f, b = float(np.median(full)) * 1e3, float(np.median(bare)) * 1e3
     return {

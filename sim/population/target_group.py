@@ -26,6 +26,10 @@ from sim.scenario import PopulationParams
 UNAWARE, AWARE, PARTICIPATING, BENEFITING, DROPPED_OUT = Member
 STATE_NAMES = MEMBER_NAMES
 N_STATES = len(Member)
+FIT_FLOOR = 0.5
+"""Participation at zero fit is this share of participation at full fit (a poorly fitted site still draws some)."""
+OPENNESS_OFFSET = 0.5
+"""Participation is scaled by ``clip(0.5 + openness, 0, 1.5)``: neutral at openness 0.5 (scaling deep raises it)."""
 
 
 @dataclass
@@ -154,7 +158,7 @@ class TargetGroup:
         running = sites > 0
         outreach_p = 1.0 - np.power(1.0 - per_step(pp.outreach, dt, rate_mode), sites * service.outreach_boost)
         keep_out = 1.0 - outreach_p
-        join_factor = (0.5 + 0.5 * fit) * np.clip(0.5 + service.openness, 0.0, 1.5)
+        join_factor = (FIT_FLOOR + (1.0 - FIT_FLOOR) * fit) * np.clip(OPENNESS_OFFSET + service.openness, 0.0, 1.5)
         cap = sites * pp.site_capacity if service.capacity is None else np.asarray(service.capacity, np.float64)
         slots = np.maximum(0.0, cap - self._counts[:, PARTICIPATING])
         p_ben = per_step(service.effectiveness, dt, rate_mode)

@@ -13,6 +13,15 @@
 See ``docs/performance.md`` for the measured figures.
 """
 
-from sim.perf.kernels import HAVE_NUMBA
+from typing import Any
 
 __all__ = ["HAVE_NUMBA"]
+
+
+def __getattr__(name: str) -> Any:
+    """``HAVE_NUMBA`` imports :mod:`sim.perf.kernels` (and numba) only when asked for."""
+    if name == "HAVE_NUMBA":
+        from sim.perf.kernels import HAVE_NUMBA
+
+        return HAVE_NUMBA
+    raise AttributeError(f"module 'sim.perf' has no attribute {name!r}")

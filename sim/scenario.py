@@ -489,14 +489,18 @@ def read_toml_file(path: str | Path, what: str = "scenario") -> dict[str, Any]:
     except (OSError, ValueError) as err:
         reason = getattr(err, "strerror", None) or str(err)
         raise ScenarioError(f"{path}: cannot open the {what} file ({reason})") from None
+    st = os.fstat(fd)
+    problem = None
+    if stat.S_ISDIR(st.st_mode):
+        problem = f"{path}: is a directory, not a {what} file"
+    elif not stat.S_ISREG(st.st_mode):
+        problem = f"{path}: not a regular file (a FIFO, device or socket); a {what} file is a TOML text file"
+    elif st.st_size > MAX_FILE_BYTES:
+        problem = f"{path}: {st.st_size:,} bytes is too large for a {what} file (at most {MAX_FILE_BYTES:,})"
+    if problem:
+        os.close(fd)
+        raise ScenarioError(problem)
     with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise ScenarioError(f"{path}: is a directory, not a {what} file")
-        if not stat.S_ISREG(st.st_mode):
-            raise ScenarioError(f"{path}: not a regular file (a FIFO, device or socket); a {what} file is a TOML text file")
-        if st.st_size > MAX_FILE_BYTES:
-            raise ScenarioError(f"{path}: {st.st_size:,} bytes is too large for a {what} file (at most {MAX_FILE_BYTES:,})")
         try:
             raw = fh.read(MAX_FILE_BYTES + 1)
         except OSError as err:

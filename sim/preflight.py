@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sim.scenario import Scenario, ScenarioError, cut
 
@@ -108,6 +110,21 @@ def estimate_size(
     return SizeEstimate(n_places, members, m_ties, orgs, o_ties, int(b))
 
 
+@lru_cache(maxsize=16)
+def _places(places_json: str, k_core: int, k_periphery: int, seed: int) -> tuple[frozenset[str], Any, Any]:
+    """``(names, population, target_size)`` of the places the model builds (cached: the UI loads often)."""
+    from sim.scenario import PlacesParams, SolutionParams
+    from sim.streams import Streams
+    from sim.world.places import build_places
+
+    sc = Scenario(places=PlacesParams.model_validate_json(places_json),
+                  solution=SolutionParams(k_core=k_core, k_periphery=k_periphery))
+    p = build_places(sc, Streams(seed).places)
+    p.population.setflags(write=False)
+    p.target_size.setflags(write=False)
+    return frozenset(p.name.tolist()), p.population, p.target_size
+
+
 def check_scenario(
     scenario: Scenario, source: str, *, seed: int | None = None, force_size: bool | None = None,
     steps: int | None = None, collect_places: bool = False, collect_organisations: bool = False,
@@ -118,25 +135,25 @@ def check_scenario(
     number of organisations of synthetic places depends on it). Raises
     :class:`ScenarioError` naming ``source`` and the field.
     """
-    from sim.streams import Streams
-    from sim.world.places import build_places, organisation_counts
+    from sim.world.places import organisation_counts
 
     op = scenario.organisations
     seed = scenario.run.seed if seed is None else int(seed)
-    places = build_places(scenario, Streams(seed).places)
-    counts = organisation_counts(op, places.population)
+    names, population, target_size = _places(scenario.places.model_dump_json(), scenario.solution.k_core,
+                                             scenario.solution.k_periphery, seed)
+    counts = organisation_counts(op, population)
     n_orgs = int(counts.sum())
     if op.thresholds is not None and len(op.thresholds) != n_orgs:
         raise ScenarioError(
             f"{source}: field organisations.thresholds: has {len(op.thresholds):,} values but the scenario makes "
             f"{n_orgs:,} organisations with seed {seed} (allowed: exactly {n_orgs:,})"
         )
-    if op.initial_place is not None and op.initial_place not in set(places.name.tolist()):
+    if op.initial_place is not None and op.initial_place not in names:
         raise ScenarioError(
             f"{source}: field organisations.initial_place: no place named {cut(repr(op.initial_place), 80)} "
-            f"(allowed: one of the scenario's {places.n:,} place names, e.g. {places.name[0]!r})"
+            f"(allowed: one of the scenario's {len(population):,} place names, e.g. {min(names)!r})"
         )
-    est = estimate_size(scenario, places.target_size, counts, steps, collect_places, collect_organisations)
+    est = estimate_size(scenario, target_size, counts, steps, collect_places, collect_organisations)
     if force_size is None:
         force_size = os.environ.get(FORCE_SIZE_ENV, "") not in ("", "0")
     limit = memory_limit()

@@ -14,10 +14,7 @@ Everything outside the model (command line, sweeps, UI, reports) goes through he
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,30 +71,32 @@ class RunResult:
             "scaled_up_month": _first_month(self.model, "scaled_up"),
         }
 
-    def write(self, out: str | Path) -> Path:
-        """Write the tables as Parquet plus ``manifest.json`` into ``out``, atomically.
+    def write(self, out: str | Path, overwrite: bool = False) -> Path:
+        """Write the tables as Parquet plus ``manifest.json`` into the folder ``out``, whole or not at all.
 
-        Files are written into a temporary folder beside ``out`` and moved into place
-        only when all are complete, so an interrupted write leaves nothing half-written.
+        The folder is built beside ``out`` and renamed into place once
+        (:func:`sim.outdir.output_folder`): an interrupted write leaves no ``out``.
+        An ``out`` holding an earlier result is replaced whole with ``overwrite``,
+        refused otherwise (:class:`sim.outdir.OutputFolderError`).
         """
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        try:
-            self.model.to_parquet(tmp / "model.parquet", index=False)
-            self.organisations.to_parquet(tmp / "organisations.parquet", index=False)
-            self.places.to_parquet(tmp / "places.parquet", index=False)
-            if len(self.places_series):
-                self.places_series.to_parquet(tmp / "places_series.parquet", index=False)
-            if len(self.organisations_series):
-                self.organisations_series.to_parquet(tmp / "organisations_series.parquet", index=False)
-            (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2, default=str), encoding="utf-8")
-            out.mkdir(parents=True, exist_ok=True)
-            for f in tmp.iterdir():
-                os.replace(f, out / f.name)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return out
+        from sim.outdir import output_folder
+
+        with output_folder(out, overwrite=overwrite) as tmp:
+            self.write_files(tmp)
+        return Path(out)
+
+    def write_files(self, folder: str | Path) -> Path:
+        """Write the tables and ``manifest.json`` into the existing folder ``folder`` (``manifest.json`` last)."""
+        folder = Path(folder)
+        self.model.to_parquet(folder / "model.parquet", index=False)
+        self.organisations.to_parquet(folder / "organisations.parquet", index=False)
+        self.places.to_parquet(folder / "places.parquet", index=False)
+        if len(self.places_series):
+            self.places_series.to_parquet(folder / "places_series.parquet", index=False)
+        if len(self.organisations_series):
+            self.organisations_series.to_parquet(folder / "organisations_series.parquet", index=False)
+        (folder / "manifest.json").write_text(json.dumps(self.manifest(), indent=2, default=str), encoding="utf-8")
+        return folder
 
     def manifest(self) -> dict[str, Any]:
         """What produced this result: scenario as resolved, seed, version, git revision."""

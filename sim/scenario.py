@@ -18,11 +18,15 @@ whose message names the file, the dotted field and the allowed range.
 
 from __future__ import annotations
 
+import math
+import os
+import stat
 import tomllib
+import types
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 ELEMENTS: tuple[str, ...] = ("understand", "envision", "mobilise", "develop", "spread", "value")
 """The six elements of Mötesplats Social Innovation, in their usual order."""
@@ -38,8 +42,90 @@ class ScenarioError(ValueError):
     """A scenario could not be loaded: the message names file, field and allowed range."""
 
 
+MAX_FILE_BYTES = 32 * 2**20
+"""Largest scenario or experiment file read [bytes] (32 MiB; a scenario with a million explicit thresholds fits)."""
+
+MAX_NESTING = 32
+"""Deepest nesting of tables and arrays accepted in a file or an override [levels]."""
+
+MAX_ERRORS_SHOWN = 20
+"""At most this many field errors are listed in one message; the rest are counted."""
+
+
+def short(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to about ``limit`` characters (messages stay short whatever the input)."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a value whose repr fails is still reported
+        text = f"<{type(value).__name__}>"
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 3]}... ({len(text):,} characters)"
+
+
+def cut(text: str, limit: int = 120) -> str:
+    """``text`` cut to ``limit`` characters (with the full length said) for messages."""
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text):,} characters)"
+
+
+def _strict_value(value: Any, ann: Any, nonneg: bool, where: str = "") -> Any:
+    """Check ``value`` against annotation ``ann`` without coercion; return it (NumPy scalars made plain).
+
+    Strings never become numbers or booleans, booleans never numbers; integers may
+    stand for floats. NaN and infinities are refused in every float, and -0.0 where
+    the field cannot be negative (``nonneg``). Containers are checked element by
+    element (``where`` names the entry in the message). Anything else is left to
+    pydantic, whose own error then follows.
+    """
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()
+    origin = get_origin(ann)
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in get_args(ann):
+            return value
+        inner = [a for a in get_args(ann) if a is not type(None)]
+        return _strict_value(value, inner[0], nonneg, where) if len(inner) == 1 else value
+    if origin is dict and isinstance(value, dict):
+        sub = get_args(ann)[1]
+        return {k: _strict_value(v, sub, True, f"{where}{k}.") for k, v in value.items()}
+    if origin is list and isinstance(value, list):
+        sub = get_args(ann)[0]
+        return [_strict_value(v, sub, True, f"{where}[{i}].") for i, v in enumerate(value)]
+    at = f"entry {where[:-1]}: " if where else ""
+    if ann is float or ann is int:
+        kind = "a valid number" if ann is float else "a valid integer"
+        if isinstance(value, bool):
+            raise ValueError(f"{at}Input should be {kind}, not a boolean (true/false)")
+        if isinstance(value, (str, bytes)):
+            raise ValueError(f"{at}Input should be {kind}, not a string (write 0.5, not \"0.5\")")
+        if isinstance(value, float):
+            if math.isnan(value):
+                raise ValueError(f"{at}NaN is not allowed")
+            if math.isinf(value):
+                raise ValueError(f"{at}infinity is not allowed")
+            if value == 0.0 and math.copysign(1.0, value) < 0 and nonneg:
+                raise ValueError(f"{at}-0.0 is not allowed here (write 0.0)")
+    elif ann is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{at}Input should be true or false (a TOML boolean), not {type(value).__name__}")
+    elif ann is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{at}Input should be a string (in quotes), not {type(value).__name__}")
+    return value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_types(cls, value: Any, info: ValidationInfo) -> Any:
+        """No silent coercion: see :func:`_strict_value`."""
+        f = cls.model_fields.get(info.field_name or "")
+        if f is None or isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel):
+            return value
+        lo = next((m.ge for m in f.metadata if getattr(m, "ge", None) is not None), None)
+        return _strict_value(value, f.annotation, lo is not None and lo >= 0)
 
 
 def _f(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", **kw: Any) -> Any:
@@ -119,7 +205,9 @@ class OrganisationParams(_Section):
     distance_scale_km: float = _f(150.0, 1.0, 10_000.0, "Distance decay of cross-place ties [km].")
     rewiring: float = _f(0.0, 0.0, 1.0, "Rewiring probability of ring-lattice ties ('small_world') [-].")
     initial_adopters: int = _f(3, 0, 1_000_000, "Organisations running the solution at step 0 (originators).")
-    initial_place: str | None = Field(None, description="Name of the place of the originators (default: random).")
+    initial_place: str | None = Field(
+        None, max_length=200, description="Name of the place of the originators (default: random)."
+    )
     seeding: Literal["random", "neighbourhood"] = Field(
         "random",
         description=(
@@ -148,6 +236,25 @@ class OrganisationParams(_Section):
             "municipality: an agreement, a budget line) runs it; the municipality's decision opens the place."
         ),
     )
+
+    @field_validator("sector_shares")
+    @classmethod
+    def _check_shares(cls, shares: dict[str, float]) -> dict[str, float]:
+        bad = set(shares) - set(SECTORS)
+        if bad:
+            raise ValueError(f"unknown sector(s) {sorted(bad)[:5]}; allowed {list(SECTORS)}")
+        if any(v < 0 for v in shares.values()) or sum(shares.values()) <= 0:
+            raise ValueError("shares must be >= 0 with a positive sum")
+        return shares
+
+    @field_validator("thresholds")
+    @classmethod
+    def _check_thresholds(cls, th: list[float] | None) -> list[float] | None:
+        if th is not None:
+            bad = next((i for i, t in enumerate(th) if not 0.0 <= t <= 1.0), None)
+            if bad is not None:
+                raise ValueError(f"every threshold must be in [0, 1]; entry [{bad}] is {th[bad]!r}")
+        return th
 
 
 class SolutionParams(_Section):
@@ -183,6 +290,15 @@ class LeverParams(_Section):
     evidence_threshold: float = _f(0.8, 0.0, 1.0, "Visibility signal that triggers scaling up [-].")
     advocacy: float = _f(0.0, 0.0, 1.0, "Monthly probability advocacy triggers scaling up anyway [1/month].")
 
+    @model_validator(mode="after")
+    def _check_lengths(self) -> LeverParams:
+        if self.project_length_min > self.project_length_max:
+            raise ValueError(
+                f"levers.project_length_min ({self.project_length_min:g}) must be <= levers.project_length_max "
+                f"({self.project_length_max:g})"
+            )
+        return self
+
 
 class ProcessParams(_Section):
     """The six elements as a state machine: rates and the base transition matrix."""
@@ -210,6 +326,17 @@ class ProcessParams(_Section):
     experiment_rate: float = _f(0.05, 0.0, 1.0, "Monthly probability a developing site improves its effect size.")
     learning_rate: float = _f(0.05, 0.0, 1.0, "Monthly rate effect size moves toward the best partner's [1/month].")
     spread_push: float = _f(0.02, 0.0, 1.0, "Extra adoption hazard per share of ties in the spread element.")
+
+    @field_validator("transitions")
+    @classmethod
+    def _check_transitions(cls, tr: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for src, row in tr.items():
+            if src not in ELEMENTS or any(dst not in ELEMENTS for dst in row):
+                unknown = [x for x in [src, *row] if x not in ELEMENTS][:3]
+                raise ValueError(f"element names must be among {list(ELEMENTS)}; got {unknown}")
+            if any(v < 0 for v in row.values()) or sum(v for d, v in row.items() if d != src) > 1.0:
+                raise ValueError(f"row {src}: probabilities must be >= 0 and sum to at most 1")
+        return tr
 
 
 class FundingParams(_Section):
@@ -286,6 +413,13 @@ class ValueParams(_Section):
         5.0, 1e-9, 1e12, "Smallest visibility scale of a place [persons] (a place's scale is its share of the national one)."
     )
 
+    @field_validator("site_cost_sek", "form_abandonment")
+    @classmethod
+    def _check_forms(cls, d: dict[str, float]) -> dict[str, float]:
+        if set(d) != set(FORMS) or any(v < 0 for v in d.values()):
+            raise ValueError(f"needs exactly the keys {list(FORMS)}, each >= 0")
+        return d
+
 
 class ScalingUpParams(_Section):
     """Scaling up: a mandate holder turns practice into policy."""
@@ -299,8 +433,10 @@ class ScalingUpParams(_Section):
 class Scenario(_Section):
     """A complete, validated scenario."""
 
-    name: str = Field("scenario", description="Short name of the scenario.")
-    description: str = Field("", description="What question the scenario answers.")
+    name: str = Field("scenario", max_length=200, description="Short name of the scenario (at most 200 characters).")
+    description: str = Field(
+        "", max_length=20_000, description="What question the scenario answers (at most 20,000 characters)."
+    )
     run: RunParams = Field(default_factory=RunParams)
     places: PlacesParams = Field(default_factory=PlacesParams)
     organisations: OrganisationParams = Field(default_factory=OrganisationParams)
@@ -311,31 +447,6 @@ class Scenario(_Section):
     population: PopulationParams = Field(default_factory=PopulationParams)
     value: ValueParams = Field(default_factory=ValueParams)
     scaling_up: ScalingUpParams = Field(default_factory=ScalingUpParams)
-
-    @model_validator(mode="after")
-    def _check_consistency(self) -> Scenario:
-        shares = self.organisations.sector_shares
-        bad = set(shares) - set(SECTORS)
-        if bad:
-            raise ValueError(f"organisations.sector_shares: unknown sector(s) {sorted(bad)}; allowed {list(SECTORS)}")
-        if any(v < 0 for v in shares.values()) or sum(shares.values()) <= 0:
-            raise ValueError("organisations.sector_shares: shares must be >= 0 with a positive sum")
-        if self.organisations.thresholds is not None and any(
-            not 0.0 <= t <= 1.0 for t in self.organisations.thresholds
-        ):
-            raise ValueError("organisations.thresholds: every threshold must be in [0, 1]")
-        if self.levers.project_length_min > self.levers.project_length_max:
-            raise ValueError("levers.project_length_min must be <= levers.project_length_max")
-        for table, allowed in (("site_cost_sek", FORMS), ("form_abandonment", FORMS)):
-            d = getattr(self.value, table)
-            if set(d) != set(allowed) or any(v < 0 for v in d.values()):
-                raise ValueError(f"value.{table}: needs exactly the keys {list(allowed)}, each >= 0")
-        for src, row in self.process.transitions.items():
-            if src not in ELEMENTS or any(dst not in ELEMENTS for dst in row):
-                raise ValueError(f"process.transitions: element names must be among {list(ELEMENTS)}")
-            if any(v < 0 for v in row.values()) or sum(v for d, v in row.items() if d != src) > 1.0:
-                raise ValueError(f"process.transitions.{src}: probabilities must be >= 0 and sum to at most 1")
-        return self
 
     def to_toml_dict(self) -> dict[str, Any]:
         """The scenario as a plain dict (None values dropped), ready for TOML or JSON."""
@@ -356,12 +467,89 @@ def resolve_scenario_path(name_or_path: str | Path | None) -> Path:
     if name_or_path is None:
         name_or_path = DEFAULT_SCENARIO
     p = Path(name_or_path)
-    if p.suffix == ".toml" and p.exists():
-        return p
-    for cand in (SCENARIO_DIR / f"{p.name}", SCENARIO_DIR / f"{p.name}.toml"):
-        if cand.suffix == ".toml" and cand.exists():
-            return cand
-    raise ScenarioError(f"{name_or_path}: no such scenario file or preset (presets: {', '.join(list_presets())})")
+    try:
+        if p.suffix == ".toml" and (p.exists() or p.is_symlink()):
+            return p
+        for cand in (SCENARIO_DIR / f"{p.name}", SCENARIO_DIR / f"{p.name}.toml"):
+            if cand.suffix == ".toml" and cand.exists():
+                return cand
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL byte
+        pass
+    raise ScenarioError(f"{cut(str(name_or_path))}: no such scenario file or preset "
+                        f"(presets: {', '.join(list_presets())})")
+
+
+def _too_deep(obj: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether tables/arrays in ``obj`` nest more than ``limit`` levels (checked without recursion)."""
+    stack = [(obj, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return False
+
+
+def parse_toml_text(text: str, source: str) -> dict[str, Any]:
+    """Parse TOML text; :class:`ScenarioError` naming ``source`` if it is invalid or nested too deeply."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{source}: not valid TOML: {cut(str(err), 200)}") from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: nested more than {MAX_NESTING} levels deep (tables or arrays)") from None
+    if _too_deep(data):
+        raise ScenarioError(f"{source}: nested more than {MAX_NESTING} levels deep (tables or arrays)")
+    return data
+
+
+def read_toml_file(path: str | Path, what: str = "scenario") -> dict[str, Any]:
+    """Read and parse a TOML file safely; :class:`ScenarioError` naming the file otherwise.
+
+    Refused before reading: directories, FIFOs, devices and sockets (also behind a
+    symlink: ``/dev/zero`` is never read), files over :data:`MAX_FILE_BYTES`. Then:
+    text that is not UTF-8 (a UTF-8 byte-order mark is dropped), invalid TOML,
+    nesting deeper than :data:`MAX_NESTING`.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such {what} file") from None
+    except (OSError, ValueError) as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        raise ScenarioError(f"{path}: cannot open the {what} file ({reason})") from None
+    st = os.fstat(fd)
+    problem = None
+    if stat.S_ISDIR(st.st_mode):
+        problem = f"{path}: is a directory, not a {what} file"
+    elif not stat.S_ISREG(st.st_mode):
+        problem = f"{path}: not a regular file (a FIFO, device or socket); a {what} file is a TOML text file"
+    elif st.st_size > MAX_FILE_BYTES:
+        problem = f"{path}: {st.st_size:,} bytes is too large for a {what} file (at most {MAX_FILE_BYTES:,})"
+    if problem:
+        os.close(fd)
+        raise ScenarioError(problem)
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+        except OSError as err:
+            raise ScenarioError(f"{path}: cannot read the {what} file ({err.strerror})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{path}: too large for a {what} file (at most {MAX_FILE_BYTES:,} bytes)")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(raw) >= 2 and raw[1:2] == b"\x00" and raw[:1] != b"\x00"):
+        raise ScenarioError(f"{path}: looks like UTF-16 text; save the {what} file as UTF-8")
+    try:
+        text = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte 0x{raw[err.start]:02x} on line {line}); save the {what} file as UTF-8"
+        ) from None
+    return parse_toml_text(text, str(path))
 
 
 def list_presets() -> list[str]:
@@ -372,13 +560,21 @@ def list_presets() -> list[str]:
 def parse_override(text: str) -> tuple[str, Any]:
     """Parse ``key.sub=value`` (the value as a TOML value, else as a string)."""
     if "=" not in text:
-        raise ScenarioError(f"--set {text!r}: expected dotted.key=value")
+        raise ScenarioError(f"--set {short(text)}: expected dotted.key=value")
     key, raw = text.split("=", 1)
     key = key.strip()
+    if not key or any(not part.strip() for part in key.split(".")):
+        raise ScenarioError(f"--set {short(text)}: expected dotted.key=value (an empty key part)")
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(f"--set {short(key)}: value too long")
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
+    except RecursionError:
+        raise ScenarioError(f"--set {short(key)}: value nested more than {MAX_NESTING} levels deep") from None
+    if _too_deep(value):
+        raise ScenarioError(f"--set {short(key)}: value nested more than {MAX_NESTING} levels deep")
     return key, value
 
 
@@ -396,27 +592,31 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any] | list[str] 
         for part in parts[:-1]:
             nxt = node.setdefault(part, {})
             if not isinstance(nxt, dict):
-                raise ScenarioError(f"--set {key}: {part!r} is a value, not a table")
+                raise ScenarioError(f"--set {short(key)}: {short(part)} is a value, not a table")
             node = nxt
         node[parts[-1]] = value
     return out
 
 
 def _format_errors(source: str, err: ValidationError) -> str:
+    """One short line per field error (at most :data:`MAX_ERRORS_SHOWN`); inputs are cut, never pasted whole."""
+    errors = err.errors()
     lines = [f"{source}: invalid scenario"]
-    for e in err.errors():
+    for e in errors[:MAX_ERRORS_SHOWN]:
         field = ".".join(str(x) for x in e["loc"]) or "(scenario)"
-        ctx = e.get("ctx") or {}
         kind = e["type"]
         if kind == "extra_forbidden":
             known = _known_keys(e["loc"][:-1])
             msg = "unknown key" + (f" (allowed keys: {', '.join(known)})" if known else "")
-        elif "ge" in ctx or "le" in ctx or kind in ("greater_than_equal", "less_than_equal"):
-            msg = f"{e['msg']}; got {e.get('input')!r}"
         else:
-            msg = f"{e['msg']}; got {e.get('input')!r}"
+            text = str(e["msg"]).removeprefix("Value error, ")
+            shown = e.get("input")
+            msg = text if isinstance(shown, dict) else f"{text}; got {short(shown)}"
         rng = _allowed_range(e["loc"])
-        lines.append(f"  field {field}: {msg}" + (f" (allowed range {rng})" if rng else ""))
+        lines.append(f"  field {cut(field)}: {msg}"
+                     + (f" (allowed range {rng})" if rng else ""))
+    if len(errors) > MAX_ERRORS_SHOWN:
+        lines.append(f"  ... and {len(errors) - MAX_ERRORS_SHOWN} more errors")
     return "\n".join(lines)
 
 
@@ -461,16 +661,32 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
 
 
 def load_scenario(
-    name_or_path: str | Path | None = None, overrides: dict[str, Any] | list[str] | None = None
+    name_or_path: str | Path | None = None,
+    overrides: dict[str, Any] | list[str] | None = None,
+    *,
+    check_world: bool = True,
+    force_size: bool | None = None,
 ) -> Scenario:
-    """Load a scenario file (or preset name), apply dotted overrides and validate."""
+    """Load a scenario file (or preset name), apply dotted overrides and validate.
+
+    With ``check_world`` (the default) the checks that need the places are made too
+    (explicit thresholds per organisation, the originators' place, the memory a run
+    needs; :func:`sim.preflight.check_scenario`), naming the file. ``force_size``
+    skips only the memory check (default: the ``SIM_FORCE_SIZE`` environment variable).
+    """
     path = resolve_scenario_path(name_or_path)
+    data = read_toml_file(path)
+    data.setdefault("name", path.stem[:200])
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
-    data.setdefault("name", path.stem)
-    return scenario_from_dict(apply_overrides(data, overrides), source=str(path))
+        merged = apply_overrides(data, overrides)
+    except ScenarioError as err:
+        raise ScenarioError(f"{path}: {err}") from None
+    scenario = scenario_from_dict(merged, source=str(path))
+    if check_world:
+        from sim.preflight import check_scenario
+
+        check_scenario(scenario, str(path), force_size=force_size)
+    return scenario
 
 
 def dump_toml(data: dict[str, Any]) -> str:
@@ -507,7 +723,13 @@ def schema_markdown() -> str:
         "",
         "A scenario is a TOML file whose tables are the sections below. Anything left out takes its default.",
         "Unknown keys, wrong types and values outside the range are errors (exit code 2) naming the file,",
-        "the field and the allowed range. Any field can be overridden on the command line with",
+        "the field and the allowed range. Types are strict: a string is never read as a number or a boolean",
+        "(`q = \"0.5\"` is an error), a boolean never as a number (`q = true`) and a number never as a boolean",
+        "(`enabled = 1`); an integer may stand for a float and an integral float (`3.0`) for an integer. NaN and",
+        "infinities are refused in every field, tables and lists included, and `-0.0` where a field cannot be",
+        "negative. Checks across fields (explicit `thresholds` one per organisation, `initial_place` a place name,",
+        "the memory a run needs) are made when the file is loaded too, naming it; see `docs/robustness.md`.",
+        "Any field can be overridden on the command line with",
         "`--set section.field=value` (the value is read as TOML: `0.4`, `true`, `\"ring\"`, `[0.1, 0.2]`).",
         "",
         "```toml",

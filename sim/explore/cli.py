@@ -1,11 +1,10 @@
 """Commands ``sim sweep``, ``sim analyze``, ``sim compare`` and ``sim calibrate-abc``. Thin: the work is in sim.explore.
 
-Exit codes of ``sim sweep``: 0 when every run has a result; otherwise the number
-of runs without one (failed, recorded in ``DIR/failures``), capped at 125 (so 125
-means "125 or more"; ``manifest.json`` has the exact ``runs_failed``). Invalid
-experiment files and unusable output folders exit 2 with a message naming the
-file and field, as every ``sim`` command does (the message tells them apart from
-two failed runs).
+Exit codes of ``sim sweep`` and ``sim compare``: 0 when every run has a result; 2 for
+bad input (an invalid experiment or scenario file, option, ``--out`` or an
+unreachable ``--scheduler``), with a message naming the file and field, and nothing
+written; 3 when some runs failed (their number is in the message and, for a sweep,
+``runs_failed`` in ``manifest.json``; the failures are in ``DIR/failures``).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sim.cli import console, fail, load_or_exit, progress_bar
+from sim.cli import EXIT_RUNS_FAILED, check_out_or_exit, console, fail, load_or_exit, print_error, progress_bar
 
 _WORKERS = typer.Option("--workers", help="Worker processes of the local process pool (default: CPU count).")
 _SCHED = typer.Option("--scheduler", help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786.")
@@ -65,6 +64,7 @@ def sweep_cmd(
 ) -> None:
     """Run an experiment (a design of parameter points x replicates) into a resumable Parquet store."""
     from sim.explore.design import make_design, out_of_range
+    from sim.explore.executors import ExecutorError
     from sim.explore.experiment import ExperimentError, load_experiment
     from sim.explore.store import StoreError
     from sim.explore.sweep import sweep
@@ -73,14 +73,16 @@ def sweep_cmd(
     try:
         exp, base = load_experiment(experiment)
     except ExperimentError as err:
-        console.print(f"[bold red]error:[/] {err}", highlight=False, markup=False)
-        raise typer.Exit(2) from None
+        fail(str(err))
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out}: is a file, not a folder; choose another --out")
     design = make_design(exp)
     for name, vals in out_of_range(design).items():
-        console.print(f"[yellow]warning:[/] {escape(name)}: values {escape(str(vals))} are outside the scenario's "
-                      "allowed range; those runs will fail and be recorded in failures/")
-    console.print(f"[bold]{exp.name}[/]: {exp.design} design, {design.n} points x {exp.replicates} replicates = "
-                  f"{design.n * exp.replicates} runs on {spec.describe()}")
+        vals = [v.item() if hasattr(v, "item") else v for v in vals]  # NumPy scalars shown plainly
+        console.print(f"[yellow]warning:[/] {escape(name)}: values {escape(str(vals)[:200])} are outside the "
+                      "scenario's allowed range; those runs will fail and be recorded in failures/", soft_wrap=True)
+    console.print(f"[bold]{escape(exp.name)}[/]: {exp.design} design, {design.n} points x {exp.replicates} replicates = "
+                  f"{design.n * exp.replicates} runs on {escape(spec.describe())}", soft_wrap=True)
     with progress_bar() as bar:
         task = bar.add_task("runs", total=design.n * exp.replicates)
 
@@ -90,15 +92,15 @@ def sweep_cmd(
         try:
             rep = sweep(exp, base, out, spec, batch_size=batch_size, flush_seconds=flush_seconds,
                         progress=progress, experiment_file=experiment)
-        except StoreError as err:
+        except (StoreError, ExperimentError, ExecutorError) as err:
             bar.stop()
             fail(str(err))
-            return
     console.print(f"{rep.total} runs: {rep.present_before} already present, {rep.completed} completed, "
                   f"{rep.failed} failed, in {rep.seconds:.1f} s -> {escape(str(out))}/runs")
-    if rep.failed:
-        console.print(f"[yellow]{rep.failed} run(s) failed[/]: see {out}/failures/ (rerun to retry them)")
-    raise typer.Exit(min(rep.missing, 125))
+    if rep.missing:
+        print_error(f"{rep.missing} of {rep.total} run(s) failed (runs_failed in {out}/manifest.json); see "
+                    f"{out}/failures/ and rerun the same command to retry them")
+        raise typer.Exit(EXIT_RUNS_FAILED)
 
 
 def analyze_cmd(
@@ -149,15 +151,19 @@ def compare_cmd(
     scheduler: Annotated[str | None, _SCHED] = None,
     dask_local: Annotated[int | None, _DLOCAL] = None,
     in_process: Annotated[bool, _INPROC] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an --out holding an earlier result.")] = False,
 ) -> None:
     """Run scenarios with common random numbers; report differences vs the first with paired CIs."""
     from sim.explore.compare import DEFAULT_OUTPUTS, compare
+    from sim.explore.executors import ExecutorError
     from sim.explore.experiment import output_names
+    from sim.outdir import OutputFolderError
 
     if len(scenarios) < 2:
         fail("compare needs at least two scenarios")
     for s in scenarios:
         load_or_exit(s, None)
+    check_out_or_exit(out, overwrite)
     outputs = list(output or DEFAULT_OUTPUTS)
     bad = [o for o in outputs if o not in output_names()]
     if bad:
@@ -169,8 +175,12 @@ def compare_cmd(
         def progress(done: int, failed: int, total: int) -> None:
             bar.update(task, completed=done, description=f"runs ({failed} failed)" if failed else "runs")
 
-        res = compare(scenarios, out, replicates, root_seed=root_seed, steps=steps, outputs=outputs, spec=spec,
-                      progress=progress)
+        try:
+            res = compare(scenarios, out, replicates, root_seed=root_seed, steps=steps, outputs=outputs, spec=spec,
+                          progress=progress, overwrite=overwrite)
+        except (ExecutorError, OutputFolderError) as err:
+            bar.stop()
+            fail(str(err))
     t = Table(title="difference from the first scenario (paired over replicates, 95 % CI)", header_style="bold")
     for c in ("scenario", "output", "mean_ref", "mean", "diff", "ci_low", "ci_high", "p_value", "n", "n_nan"):
         t.add_column(c, justify="left" if c in ("scenario", "output") else "right")
@@ -178,10 +188,10 @@ def compare_cmd(
         t.add_row(*[_fmt(r[c]) for c in ("scenario", "output", "mean_ref", "mean", "diff", "ci_low", "ci_high",
                                            "p_value", "n", "n_nan")])
     Console().print(t)
-    console.print(f"wrote {out}/results.parquet, series.parquet, differences.csv, curves.png")
+    console.print(f"wrote {escape(str(out))}/results.parquet, series.parquet, differences.csv, curves.png", soft_wrap=True)
     if res.failures:
-        console.print(f"[yellow]{len(res.failures)} run(s) failed[/]: see {out}/failures.json")
-        raise typer.Exit(min(len(res.failures), 125))
+        print_error(f"{len(res.failures)} of {len(scenarios) * replicates} run(s) failed: see {out}/failures.json")
+        raise typer.Exit(EXIT_RUNS_FAILED)
 
 
 def _bounds(items: list[str]) -> dict[str, tuple[float, float]]:

@@ -113,14 +113,17 @@ def compare(
     spec: ExecutorSpec | None = None,
     conf_level: float = 0.95,
     progress: Callable[[int, int, int], None] | None = None,
+    overwrite: bool = False,
 ) -> Comparison:
     """Run every scenario ``replicates`` times with shared seeds; write and return the comparison.
 
     ``scenarios``: paths or preset names (the first is the reference). ``steps``:
-    default each scenario's ``run.steps``.
+    default each scenario's ``run.steps``. The folder ``out`` appears whole or not at
+    all (:func:`sim.outdir.output_folder`; ``overwrite`` replaces an earlier result).
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    from sim.outdir import check_output_folder, output_folder
+
+    out = check_output_folder(out, overwrite)
     paths = [resolve_experiment_scenario(str(s), None) for s in scenarios]
     labels = _labels(paths)
     bases = [scenario_data(p) for p in paths]
@@ -159,21 +162,22 @@ def compare(
             diffs.append({"scenario": lab, "versus": labels[0], "output": o, "mean_ref": _mean(a), "mean": _mean(b),
                           **paired_difference(a, b, conf_level)})
     differences = pd.DataFrame(diffs)
-    atomic_parquet(out / "results.parquet", results)
-    atomic_write(out / "results.csv", results.to_csv(index=False).encode())
-    if len(ser):
-        atomic_parquet(out / "series.parquet", ser)
-    atomic_write(out / "differences.csv", differences.to_csv(index=False).encode())
-    if failures:
-        atomic_write(out / "failures.json", json.dumps(failures, indent=2).encode())
-    if len(ser):
-        plot_curves(ser, labels, [o for o in outputs if o in ser.columns], out / "curves.png")
-    manifest = {
-        "kind": "compare", "scenarios": [str(p) for p in paths], "labels": labels, "replicates": replicates,
-        "root_seed": root_seed, "seeds": seeds, "steps": steps, "outputs": list(outputs), "conf_level": conf_level,
-        "package": "sim", "version": __version__, "git_revision": git_revision(), "failed": len(failures),
-    }
-    atomic_write(out / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
+    with output_folder(out, overwrite=overwrite) as tmp:
+        atomic_parquet(tmp / "results.parquet", results)
+        atomic_write(tmp / "results.csv", results.to_csv(index=False).encode())
+        if len(ser):
+            atomic_parquet(tmp / "series.parquet", ser)
+        atomic_write(tmp / "differences.csv", differences.to_csv(index=False).encode())
+        if failures:
+            atomic_write(tmp / "failures.json", json.dumps(failures, indent=2).encode())
+        if len(ser):
+            plot_curves(ser, labels, [o for o in outputs if o in ser.columns], tmp / "curves.png")
+        manifest = {
+            "kind": "compare", "scenarios": [str(p) for p in paths], "labels": labels, "replicates": replicates,
+            "root_seed": root_seed, "seeds": seeds, "steps": steps, "outputs": list(outputs), "conf_level": conf_level,
+            "package": "sim", "version": __version__, "git_revision": git_revision(), "failed": len(failures),
+        }
+        atomic_write(tmp / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
     return Comparison(results, ser, differences, failures)
 
 

@@ -19,6 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+CONNECT_TIMEOUT_S = 3.0
+"""How long to try to reach an existing Dask scheduler before giving up [s]."""
+
+
+class ExecutorError(RuntimeError):
+    """The executor cannot be opened (an unreachable scheduler, a missing extra): bad input, exit 2."""
+
 
 class InProcessExecutor(Executor):
     """Runs every task immediately in the calling process; futures come back done."""
@@ -92,10 +99,20 @@ def open_executor(spec: ExecutorSpec) -> Iterator[tuple[Executor, int]]:
         ) as ex:
             yield ex, spec.parallelism
     elif spec.kind == "dask":
-        from distributed import Client, LocalCluster
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ExecutorError("Dask executors need the 'explore' extra: pip install -e '.[explore]'") from None
 
         if spec.scheduler:
-            with Client(spec.scheduler) as client:
+            try:
+                client = Client(spec.scheduler, timeout=CONNECT_TIMEOUT_S)
+            except Exception as err:  # noqa: BLE001 - OSError, TimeoutError, ValueError for a bad address, ...
+                raise ExecutorError(
+                    f"--scheduler {spec.scheduler}: cannot reach a Dask scheduler within {CONNECT_TIMEOUT_S:g} s "
+                    f"({type(err).__name__}: {str(err)[:200]})"
+                ) from None
+            with client:
                 yield client.get_executor(pure=False), max(1, sum(client.nthreads().values()))
         else:
             with (

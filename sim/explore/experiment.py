@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
+import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sim.scenario import Scenario, ScenarioError, resolve_scenario_path
+from sim.scenario import Scenario, ScenarioError, _strict_value, cut, read_toml_file, resolve_scenario_path, short
 
 ROOT = Path(__file__).resolve().parents[2]
 """The repository root (scenario paths may be relative to it)."""
@@ -50,11 +50,11 @@ class ExperimentError(ValueError):
 class Experiment(BaseModel):
     """A validated experiment (see the module docstring for the file format)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     scenario: str = Field(description="Base scenario: a path (relative to the experiment file or repo root) or preset.")
-    name: str = Field("", description="Short name of the experiment (default: the file name).")
-    description: str = Field("", description="What question the experiment answers.")
+    name: str = Field("", max_length=200, description="Short name of the experiment (default: the file name).")
+    description: str = Field("", max_length=20_000, description="What question the experiment answers.")
     design: Design = Field("grid", description="grid | lhs | sobol | morris.")
     samples: int = Field(8, ge=1, le=1_000_000, description="lhs: points; sobol: base N; morris: trajectories [-].")
     replicates: int = Field(1, ge=1, le=100_000, description="Runs per design point [runs].")
@@ -80,30 +80,52 @@ class Experiment(BaseModel):
 
     @model_validator(mode="after")
     def _check_parameters(self) -> Experiment:
+        n_points = 1
         for key, values in self.parameters.items():
-            names = key.split(",")
+            names = [n.strip() for n in key.split(",")]
+            where = f"parameters.{cut(key, 80)}"
             for name in names:
-                _schema_field(name.strip())
+                try:
+                    _schema_field(name)
+                except ValueError as err:
+                    raise ValueError(f"{where}: {err}") from None
             if len(names) > 1:
                 if self.design != "grid":
-                    raise ValueError(f"parameters.{key}: linked parameters are allowed for design 'grid' only")
+                    raise ValueError(f"{where}: linked parameters are allowed for design 'grid' only")
                 if not values or any(not isinstance(t, list) or len(t) != len(names) for t in values):
-                    raise ValueError(f"parameters.{key}: expected a list of {len(names)}-element lists")
+                    raise ValueError(f"{where}: expected a list of {len(names)}-element lists")
+                for t in values:
+                    for name, v in zip(names, t, strict=True):
+                        _check_value(where, name, v)
             elif self.design == "grid":
                 if not values:
-                    raise ValueError(f"parameters.{key}: a grid needs at least one value")
+                    raise ValueError(f"{where}: a grid needs at least one value")
+                for v in values:
+                    _check_value(where, names[0], v)
             else:
-                if len(values) != 2 or not all(_is_number(x) for x in values) or not values[0] < values[1]:
+                if (len(values) != 2 or not all(_is_number(x) and math.isfinite(x) for x in values)
+                        or not values[0] < values[1]):
                     raise ValueError(
-                        f"parameters.{key}: design {self.design!r} needs [low, high] numbers with low < high; "
-                        f"got {values!r}"
+                        f"{where}: design {self.design!r} needs [low, high] finite numbers with low < high; "
+                        f"got {short(values)}"
                     )
+                if _leaf(names[0])[0] not in (int, float):
+                    raise ValueError(f"{where}: design {self.design!r} can vary numbers only, not this parameter")
+            n_points *= max(len(values), 1)
         if self.design == "morris" and self.samples < 2:
             raise ValueError("samples: morris needs at least 2 trajectories")
         if self.design == "sobol" and self.samples < 2:
             raise ValueError("samples: sobol needs a base N of at least 2 (a power of 2 is best)")
+        if self.design != "grid":
+            n_points = self.samples * (2 * len(self.parameters) + 2)
+        if n_points * self.replicates > MAX_RUNS:
+            raise ValueError(f"parameters: the design makes more than {MAX_RUNS:,} runs "
+                             f"(about {n_points * self.replicates:.3g}); split the experiment")
         for name in self.set:
-            _schema_field(name)
+            try:
+                _schema_field(name)
+            except ValueError as err:
+                raise ValueError(f"set.{cut(name, 80)}: {err}") from None
         return self
 
     @property
@@ -114,6 +136,34 @@ class Experiment(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """The experiment as plain JSON-able data."""
         return self.model_dump(mode="json")
+
+
+MAX_RUNS = 10_000_000
+"""Most runs one experiment may make (design points x replicates) [runs]."""
+
+
+def _leaf(dotted: str) -> tuple[Any, bool]:
+    """``(type, non_negative)`` of the values a dotted parameter takes (a dict-valued field's entry type for its keys)."""
+    info = _schema_field(dotted)
+    ann = info.annotation
+    if len(dotted.split(".")) == 3 and get_origin(ann) is dict:
+        return get_args(ann)[1], True
+    lo = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)
+    return ann, lo is not None and lo >= 0
+
+
+def _check_value(where: str, name: str, value: Any) -> None:
+    """Refuse a design value of the wrong type for its parameter (a string for a number, NaN, a table...)."""
+    ann, nonneg = _leaf(name)
+    if isinstance(value, (dict, list)) or get_origin(ann) in (dict, list):
+        raise ValueError(f"{where}: {name} takes {'tables or lists' if get_origin(ann) else 'single values'}, "
+                         f"which a design cannot vary; got {short(value)}")
+    try:
+        _strict_value(value, ann, nonneg)
+    except ValueError as err:
+        raise ValueError(f"{where}: value {short(value)} for {name}: {err}") from None
+    if ann is int and isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"{where}: value {short(value)} for {name}: an integer is needed")
 
 
 def _is_number(x: Any) -> bool:
@@ -196,8 +246,8 @@ def resolve_experiment_scenario(scenario: str, experiment_path: Path | None) -> 
 
 def scenario_data(path: Path) -> dict[str, Any]:
     """The raw scenario dict of a file (``name`` defaulted to its stem), unvalidated."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    data.setdefault("name", path.stem)
+    data = read_toml_file(path)
+    data.setdefault("name", path.stem[:200])
     return data
 
 
@@ -208,12 +258,10 @@ def load_experiment(path: str | Path) -> tuple[Experiment, dict[str, Any]]:
     """
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ExperimentError(f"{path}: no such experiment file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ExperimentError(f"{path}: not valid TOML: {err}") from None
-    raw.setdefault("name", path.stem)
+        raw = read_toml_file(path, "experiment")
+    except ScenarioError as err:
+        raise ExperimentError(str(err)) from None
+    raw.setdefault("name", path.stem[:200])
     try:
         exp = Experiment.model_validate(raw)
     except ValidationError as err:
@@ -221,13 +269,15 @@ def load_experiment(path: str | Path) -> tuple[Experiment, dict[str, Any]]:
     try:
         spath = resolve_experiment_scenario(exp.scenario, path)
         base = scenario_data(spath)
-    except (ScenarioError, tomllib.TOMLDecodeError, OSError) as err:
+    except (ScenarioError, OSError) as err:
         raise ExperimentError(f"{path}: field scenario: {err}") from None
+    from sim.preflight import check_scenario
     from sim.scenario import apply_overrides, scenario_from_dict
 
-    base = apply_overrides(base, dict(exp.set))
+    source = f"{spath} with {path}'s [set]"
     try:
-        scenario_from_dict(base, source=f"{spath} with {path}'s [set]")
+        base = apply_overrides(base, dict(exp.set))
+        check_scenario(scenario_from_dict(base, source=source), source)
     except ScenarioError as err:
         raise ExperimentError(str(err)) from None
     exp = exp.model_copy(update={"scenario": str(spath)})
@@ -235,15 +285,22 @@ def load_experiment(path: str | Path) -> tuple[Experiment, dict[str, Any]]:
 
 
 def _format(path: Path, err: ValidationError) -> str:
+    errors = err.errors()
     lines = [f"{path}: invalid experiment"]
-    for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(experiment)"
+    for e in errors[:20]:
+        loc = ".".join(str(x) for x in e["loc"])
+        text = str(e["msg"]).removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key (allowed: " + ", ".join(Experiment.model_fields) + ")"
+        elif not loc:  # a check across fields: its message starts with the field
+            lines.append(f"  field {text}")
+            continue
         else:
-            msg = f"{e['msg']}; got {e.get('input')!r}"
+            msg = f"{text}; got {short(e.get('input'))}"
         rng = _range_of(e["loc"])
-        lines.append(f"  field {loc}: {msg}" + (f" (allowed range {rng})" if rng else ""))
+        lines.append(f"  field {cut(loc)}: {msg}" + (f" (allowed range {rng})" if rng else ""))
+    if len(errors) > 20:
+        lines.append(f"  ... and {len(errors) - 20} more errors")
     return "\n".join(lines)
 
 

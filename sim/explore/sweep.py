@@ -32,7 +32,7 @@ from sim import __version__
 from sim.api import git_revision
 from sim.explore.design import make_design, run_table
 from sim.explore.executors import ExecutorSpec, open_executor
-from sim.explore.experiment import Experiment, fingerprint
+from sim.explore.experiment import Experiment, ExperimentError, fingerprint
 from sim.explore.runner import RunOutcome, RunTask, execute
 from sim.explore.store import StoreError, SweepStore
 
@@ -77,12 +77,22 @@ def sweep(
     sweep is writing to it.
     """
     spec = spec or ExecutorSpec()
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise StoreError(f"--out {out}: is a file, not a folder; choose another --out")
     store = SweepStore(out)
     design = make_design(exp)
     runs = run_table(exp, design)
     fp = fingerprint(exp, base)
+    dtab = design.table.copy()
+    dtab.insert(0, "point", range(design.n))
+    if design.X is not None:
+        for i, name in enumerate(design.table.columns):
+            dtab[f"raw:{name}"] = design.X[:, i]
+    check_table(dtab, experiment_file or exp.name)  # before anything is written
     t0 = time.perf_counter()
-    with store.lock():
+    # the executor first: an unreachable scheduler fails before the store exists
+    with open_executor(spec) as (ex, slots), store.lock():
         store.prepare()
         old = store.read_manifest()
         if old is not None and old.get("fingerprint") != fp:
@@ -90,11 +100,6 @@ def sweep(
                 f"{out}: holds results of a different experiment or scenario (fingerprint {old.get('fingerprint')} "
                 f"!= {fp}); use another --out"
             )
-        dtab = design.table.copy()
-        dtab.insert(0, "point", range(design.n))
-        if design.X is not None:
-            for i, name in enumerate(design.table.columns):
-                dtab[f"raw:{name}"] = design.X[:, i]
         store.write_design(dtab)
         manifest = _manifest(exp, base, fp, design.n, len(runs), spec, experiment_file, old)
         store.write_manifest(manifest)
@@ -119,50 +124,49 @@ def sweep(
 
         params = exp.parameter_names
         try:
-            with open_executor(spec) as (ex, slots):
-                window = max(2, 2 * slots)
-                pending: dict[Future, dict[str, Any]] = {}
-                queue = iter(todo)
+            window = max(2, 2 * slots)
+            pending: dict[Future, dict[str, Any]] = {}
+            queue = iter(todo)
 
-                def refill() -> None:
-                    while len(pending) < window:
-                        row = next(queue, None)
-                        if row is None:
-                            return
-                        task = RunTask(
-                            run_id=int(row["run_id"]), seed=int(row["seed"]), base=base,
-                            params={p: row[p] for p in params}, steps=exp.steps, outputs=tuple(exp.outputs),
-                            timeseries=exp.timeseries, source=str(experiment_file or exp.name),
-                        )
-                        pending[ex.submit(execute, task)] = row
+            def refill() -> None:
+                while len(pending) < window:
+                    row = next(queue, None)
+                    if row is None:
+                        return
+                    task = RunTask(
+                        run_id=int(row["run_id"]), seed=int(row["seed"]), base=base,
+                        params={p: row[p] for p in params}, steps=exp.steps, outputs=tuple(exp.outputs),
+                        timeseries=exp.timeseries, source=str(experiment_file or exp.name),
+                    )
+                    pending[ex.submit(execute, task)] = row
 
+            refill()
+            while pending:
+                finished, _ = wait(list(pending), timeout=flush_seconds, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    row = pending.pop(fut)
+                    try:
+                        outcome: RunOutcome = fut.result()
+                    except BrokenProcessPool:
+                        raise StoreError(
+                            "a worker process died (out of memory?); rerun the same command to resume"
+                        ) from None
+                    except Exception as err:  # noqa: BLE001 - e.g. a Dask worker lost; retried on rerun
+                        msg = f"executor: {type(err).__name__}: {err}"
+                        outcome = RunOutcome(int(row["run_id"]), False, error=msg)
+                    if outcome.ok:
+                        buffer.append({**row, **outcome.outputs})
+                        if outcome.series is not None:
+                            series.append(outcome.series)
+                        completed += 1
+                    else:
+                        store.record_failure(row, outcome)
+                        failed += 1
+                    if progress:
+                        progress(present + completed, failed, total)
+                if len(buffer) >= batch_size or time.monotonic() - last_flush >= flush_seconds:
+                    flush()
                 refill()
-                while pending:
-                    finished, _ = wait(list(pending), timeout=flush_seconds, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        row = pending.pop(fut)
-                        try:
-                            outcome: RunOutcome = fut.result()
-                        except BrokenProcessPool:
-                            raise StoreError(
-                                "a worker process died (out of memory?); rerun the same command to resume"
-                            ) from None
-                        except Exception as err:  # noqa: BLE001 - e.g. a Dask worker lost; retried on rerun
-                            msg = f"executor: {type(err).__name__}: {err}"
-                            outcome = RunOutcome(int(row["run_id"]), False, error=msg)
-                        if outcome.ok:
-                            buffer.append({**row, **outcome.outputs})
-                            if outcome.series is not None:
-                                series.append(outcome.series)
-                            completed += 1
-                        else:
-                            store.record_failure(row, outcome)
-                            failed += 1
-                        if progress:
-                            progress(present + completed, failed, total)
-                    if len(buffer) >= batch_size or time.monotonic() - last_flush >= flush_seconds:
-                        flush()
-                    refill()
         finally:
             flush()
             n_failed = len(store.failures())
@@ -172,6 +176,20 @@ def sweep(
             )
             store.write_manifest(manifest)
     return SweepReport(Path(out), total, present, completed, failed, time.perf_counter() - t0)
+
+
+def check_table(table: pd.DataFrame, source: str | Path) -> None:
+    """Refuse a design table Parquet cannot store (mixed types in a column): :class:`ExperimentError`."""
+    import pyarrow as pa
+
+    for col in table.columns:
+        try:
+            pa.array(table[col].tolist())
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as err:
+            raise ExperimentError(
+                f"{source}: field parameters.{str(col).removeprefix('raw:')}: the values do not share one type "
+                f"({type(err).__name__}: {str(err)[:120]})"
+            ) from None
 
 
 def _now() -> str:

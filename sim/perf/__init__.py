@@ -11,6 +11,15 @@ tested bit for bit against :mod:`sim.population.naive`).
 See ``docs/performance.md`` for the measured figures.
 """
 
-from sim.population.kernels import HAVE_NUMBA
+from typing import Any
 
 __all__ = ["HAVE_NUMBA"]
+
+
+def __getattr__(name: str) -> Any:
+    """``HAVE_NUMBA`` imports :mod:`sim.population.kernels` (and numba) only when asked for."""
+    if name == "HAVE_NUMBA":
+        from sim.population.kernels import HAVE_NUMBA
+
+        return HAVE_NUMBA
+    raise AttributeError(f"module 'sim.perf' has no attribute {name!r}")

@@ -10,6 +10,15 @@
 * :mod:`sim.validation.commands` - the ``sim validate`` and ``sim calibrate`` commands.
 """
 
-from sim.validation.limits import EXPECTED, QUICK, CheckResult, Row, Sizes, run_all
+from typing import Any
 
 __all__ = ["EXPECTED", "QUICK", "CheckResult", "Row", "Sizes", "run_all"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import :mod:`sim.validation.limits` (and with it mesa, scipy) only when one of its names is used."""
+    if name in __all__:
+        from sim.validation import limits
+
+        return getattr(limits, name)
+    raise AttributeError(f"module 'sim.validation' has no attribute {name!r}")

@@ -37,7 +37,8 @@ def register(app: typer.Typer) -> None:
 
         Exits 1 if any judged row fails (2 on a bad option).
         """
-        from sim.cli import console, fail
+        from sim.cli import begin_output_or_exit, console, fail
+        from sim.outdir import commit_output, discard_output
         from sim.scenario import ScenarioError
         from sim.validation.holdout import calibrate_simulated, calibrate_study
         from sim.validation.limits import CHECKS, QUICK, Sizes
@@ -47,6 +48,7 @@ def register(app: typer.Typer) -> None:
         if bad:
             fail(f"--only: unknown check(s) {bad}; choose from {', '.join(CHECK_NAMES)}")
         sizes = QUICK if quick else Sizes()
+        final, out = out, begin_output_or_exit(out, merge=True)  # written whole into a temporary sibling
         img_dir = out / IMG_SUBDIR
         t0 = time.perf_counter()
         results = []
@@ -57,8 +59,8 @@ def register(app: typer.Typer) -> None:
             try:
                 res = fn(list(set_ or []), sizes, img_dir)
             except ScenarioError as err:
-                console.print(f"[bold red]error:[/] {err}", highlight=False, markup=False)
-                raise typer.Exit(2) from None
+                discard_output(out)
+                fail(str(err))
             results.append(res)
             mark = "[green]pass[/]" if res.passed else "[bold red]FAIL[/]"
             console.print(f"{mark} {res.title} ({time.perf_counter() - t:.1f} s)")
@@ -78,9 +80,11 @@ def register(app: typer.Typer) -> None:
         note = "Quick sizes (`--quick`): fewer replicates and smaller networks." if quick else ""
         if set_:
             note += " Overrides: " + ", ".join(f"`{s}`" for s in set_) + "."
-        path = write_report(out, results, calibrations, note.strip(), time.perf_counter() - t0)
+        write_report(out, results, calibrations, note.strip(), time.perf_counter() - t0)
+        commit_output(out, final, merge=True)
         ok = all_passed(results, calibrations)
-        console.print(f"wrote {path} and {img_dir}/*.png; {'all rows pass' if ok else 'SOME ROWS FAIL'}")
+        console.print(f"wrote {final / 'validation.md'} and {final / IMG_SUBDIR}/*.png; "
+                      f"{'all rows pass' if ok else 'SOME ROWS FAIL'}")
         if not ok:
             raise typer.Exit(1)
 

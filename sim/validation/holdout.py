@@ -29,9 +29,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -451,32 +448,17 @@ def plot_calibration(res: StudyCalibration, img_dir: Path) -> list[str]:
 
 
 def write_folder(out: Path, build: Callable[[Path], None]) -> Path:
-    """Write an output folder safely: ``build(tmp)`` fills a temporary sibling ``<out>.tmp-XXXX``, then it replaces ``out``.
+    """Write an output folder safely: ``build(tmp)`` fills a temporary sibling, then it becomes ``out``.
 
-    A new ``out`` appears at once (``os.rename``); into an existing ``out`` each file is moved
-    with ``os.replace`` (other files there are kept). If ``build`` raises, the temporary
-    folder is removed and ``out`` is untouched. (One function, to be swapped for the shared
-    helper of issue 16.)
+    The shared mechanism of every command (:func:`sim.outdir.output_folder`, merge mode:
+    a new ``out`` appears whole; into an existing one each finished file is moved in
+    atomically and other files are kept). If ``build`` raises, nothing is left behind.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=out.name + ".tmp-", dir=out.parent))
-    try:
-        build(tmp)
-        if not out.exists():
-            os.rename(tmp, out)
-        else:
-            for src in sorted(tmp.rglob("*")):
-                dst = out / src.relative_to(tmp)
-                if src.is_dir():
-                    dst.mkdir(exist_ok=True)
-                else:
-                    os.replace(src, dst)
-            shutil.rmtree(tmp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    from sim.outdir import output_folder
+
+    with output_folder(out, merge=True) as tmp:
+        build(Path(tmp))
+    return Path(out)
 
 
 def write_outputs(out: Path, results: list[StudyCalibration]) -> Path:

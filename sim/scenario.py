@@ -275,7 +275,7 @@ class LeverParams(_Section):
 
     involvement: float = _f(0.5, 0.0, 1.0, "Involvement of affected people in understanding needs [-].")
     vision_clarity: float = _f(0.5, 0.0, 1.0, "Initial vision clarity gamma: reduces core drift by (1-gamma) [-].")
-    norm_work: float = _f(0.01, 0.0, 1.0, "Monthly gain in norm openness per envisioning organisation [1/month].")
+    norm_work: float = _f(0.01, 0.0, 1.0, "Monthly gain in norm openness of a place where some organisation envisions [1/month].")
     brokering: float = _f(0.05, 0.0, 1.0, "Monthly probability a mobilising organisation gains a cross-sector tie.")
     project_length_min: float = _f(24.0, 1.0, 240.0, "Shortest project grant D [months].")
     project_length_max: float = _f(36.0, 1.0, 240.0, "Longest project grant D [months].")

@@ -3,8 +3,9 @@
 Rule: an organisation in this element gains vision clarity,
 ``gamma += envision_rate * (1 - gamma)`` per month; clarity reduces random drift of
 the core by ``(1 - gamma)`` (element 4). Its norm-challenging work raises the norm
-openness of its place (scaling deep): ``openness += norm_work * n * (1 - openness)``
-per month with ``n`` envisioning organisations there. Openness lowers adoption
+openness of its place (scaling deep): ``openness += norm_work * (1 - openness)`` per
+month in a place where any organisation envisions (a place, not a head count, so big
+places with many organisations do not gain faster). Openness lowers adoption
 thresholds of organisations (element 5: ``phi * (1 - gain in openness)``) and raises
 participation of target-group members there.
 """

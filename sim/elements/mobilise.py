@@ -28,6 +28,9 @@ from sim.scenario import Scenario
 from sim.state import SimState
 
 MOBILISE = Element.MOBILISE
+INTERNAL_UNIT_MANDATE = 0.5
+"""A site on an ordinary budget outside an alliance is an internal unit when its organisation's mandate is at least
+this (it can put it in its own budget), else a new organisation (a modelling choice, spec section 1 element 5)."""
 SAME_PLACE_BROKERING = 0.7
 
 
@@ -50,7 +53,9 @@ def fund_new_sites(state: SimState, params: Scenario, idx: np.ndarray, u: np.nda
     project = (u < lev.project_share) & ~policy
     o.funding[idx] = np.where(project, Funding.PROJECT, Funding.ORDINARY)
     o.project_end[idx] = np.where(project, state.month + length, np.nan)
-    o.form[idx] = np.where(project, Form.PROJECT, Form.INTERNAL_UNIT)
+    # on an ordinary budget from the start: an internal unit where the organisation has the mandate, else a new one
+    own = np.where(o.mandate[idx] >= INTERNAL_UNIT_MANDATE, Form.INTERNAL_UNIT, Form.NEW_ORGANISATION)
+    o.form[idx] = np.where(project, Form.PROJECT, own)
 
 
 def mobilise(state: SimState, params: Scenario, rng: np.random.Generator) -> None:

@@ -15,11 +15,15 @@
   *understand* (a new place must be understood first) and takes a variant:
   ``guardrails * c0 + (1 - guardrails) * (the mean variant running in its place, or
   anywhere)``.
-* **Pilot end**, :func:`pilot_end`. When a project grant ends, a mobilising site
-  gets a renewed grant with probability ``renewal``; otherwise the site becomes
-  permanent (ordinary budget) with probability ``logistic(intercept + w_e V_place +
-  w_m mandate_reach + w_f L + w_a alliance + w_c champion + w_s support - w_cost
-  cost/budget)``, else it is discontinued ("pilot death").
+* **Who may adopt**, :func:`may_adopt`: eligible organisations (``eligible_share``) in
+  places open to the solution (not refusing the policy; for a public solution, once a
+  public organisation there runs it).
+* **Pilot end**, :func:`pilot_end`. When a project grant ends, the site gets a
+  renewed grant with probability ``renewal``; otherwise it becomes permanent
+  (ordinary budget) with probability ``logistic(intercept + w_e V_place + w_m
+  mandate_reach + w_f L + w_a alliance + w_c champion + w_s support - w_cost
+  cost/own budget)``, else it carries on unfunded with probability
+  ``continue_unfunded`` or is discontinued ("pilot death").
 * **Abandonment**, :func:`abandon`. Running sites stop at a monthly rate ``abandonment
   * form_abandonment[form] * (1 + fit_effect (1 - L)) * (1 + effect_effect (1 - E/e))
   * (abandonment_unfunded if unfunded)``.
@@ -39,16 +43,13 @@ import numpy as np
 from scipy.special import expit
 
 from sim.codes import NOT_ENGAGED, Element, Form, Funding, Sector, Status
-from sim.elements.mobilise import fund_new_sites, mandate_reach
+from sim.elements.mobilise import INTERNAL_UNIT_MANDATE, fund_new_sites, mandate_reach
 from sim.organisations import RESOURCES_MEAN
 from sim.population import PlaceService
 from sim.scenario import FORMS, Scenario
 from sim.state import SimState
 
 SPREAD = Element.SPREAD
-INTERNAL_UNIT_MANDATE = 0.5
-"""A site made permanent outside an alliance becomes an internal unit when its organisation's mandate is at least
-this (it can put it in its own budget), else a new organisation (a modelling choice, spec section 1 element 5)."""
 OWN_BUDGET_FLOOR = 0.5
 """An organisation's budget for a site is ``budget_sek * (OWN_BUDGET_FLOOR + money)``: 0.5-1.5 times the typical
 budget (money in [0, 1], mean 0.4 at the start), so richer organisations carry the running cost more easily."""

@@ -12,8 +12,9 @@ Rules, per step and place:
   [kg CO2e] where the preset defines it.
 * **Visible value**: measurement turns a share ``min(1, measurement_effort * (1 +
   value_boost * any site of the place in the value element))`` of realised social
-  value into visible value. The visibility signal ``V_vis = 1 - exp(-visible /
-  visibility_scale)`` in [0, 1] feeds adoption (element 5), funding renewal and
+  value into visible value. Evidence is visible value that ages (halved every
+  ``evidence_half_life`` months); the visibility signal ``V_vis = 1 - exp(-evidence /
+  visibility_scale)`` in [0, 1] feeds adoption (element 5), scaling up and
   institutionalisation. Every value account is cumulative and never decreases.
 
 Value is measured every step, whatever element an organisation is in.

@@ -142,6 +142,10 @@ def seed_originators(state: SimState, scenario: Scenario, streams: Streams) -> N
     else:
         others = np.setdiff1d(state.all_org_ids[eligible], local)
         pick = list(rng.permutation(local)[:n0]) + list(rng.permutation(others)[: max(0, n0 - len(local))])
+    if op.public_gate and len(state.org_ids_by_place[home]):
+        municipality = int(state.org_ids_by_place[home][0])  # a public solution starts with its municipality's decision
+        if municipality not in pick:
+            pick = [municipality] + list(pick)[: n0 - 1]
     start_sites(state, scenario, np.array(pick, dtype=np.int64), streams.sites)
     state.note_reached()
 

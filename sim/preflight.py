@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sim.scenario import Scenario, ScenarioError, cut
+from sim.params import Scenario, ScenarioError, cut
 
 FORCE_SIZE_ENV = "SIM_FORCE_SIZE"
 """Environment variable: ``1`` skips the memory check (``sim run --force-size`` sets it)."""
@@ -113,7 +113,7 @@ def estimate_size(
 @lru_cache(maxsize=16)
 def _places(places_json: str, k_core: int, k_periphery: int, seed: int) -> tuple[frozenset[str], Any, Any]:
     """``(names, population, target_size)`` of the places the model builds (cached: the UI loads often)."""
-    from sim.scenario import PlacesParams, SolutionParams
+    from sim.params import PlacesParams, SolutionParams
     from sim.streams import Streams
     from sim.world.places import build_places
 

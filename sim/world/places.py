@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.scenario import OrganisationParams, Scenario
+from sim.params import OrganisationParams, Scenario
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 MUNICIPALITIES_CSV = DATA_DIR / "swedish_municipalities.csv"

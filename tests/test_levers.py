@@ -182,6 +182,14 @@ def test_levers_command_writes_csv_markdown_and_plots(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "unknown lever" in bad.output
 
 
+def test_docs_levers_md_reports_every_lever() -> None:
+    md = (ROOT / "docs" / "levers.md").read_text(encoding="utf-8")
+    for lv in LEVERS:
+        assert f"`{lv.key}`" in md, f"docs/levers.md lacks {lv.key}: rerun `sim levers --docs` (see its header)"
+    for preset in DEFAULT_PRESETS:
+        assert f"## `{preset}`" in md
+
+
 # --------------------------------------------------------------------------- the documented directions
 
 

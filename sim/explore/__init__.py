@@ -12,6 +12,7 @@ into the model. The pieces:
 ``sweep``       the sweep loop tying the above together
 ``analyze``     Sobol / Morris indices with confidence intervals, tables and plots
 ``compare``     scenarios side by side with common random numbers and paired CIs
+``levers``      the registry of strategist-facing levers and the lever report (low / default / high)
 ``calibrate``   point fits (scipy) and ABC-SMC (pyabc) of parameters to observed series
 ``function``    the model as a plain Python function (for EMA Workbench and friends)
 """

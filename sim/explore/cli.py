@@ -1,4 +1,4 @@
-"""Commands ``sim sweep``, ``sim analyze``, ``sim compare`` and ``sim calibrate-abc``. Thin: the work is in sim.explore.
+"""Commands ``sim sweep``, ``sim analyze``, ``sim compare``, ``sim levers``, ``sim calibrate-abc``. Thin: work is in sim.explore.
 
 Exit codes of ``sim sweep`` and ``sim compare``: 0 when every run has a result; 2 for
 bad input (an invalid experiment or scenario file, option, ``--out`` or an
@@ -194,6 +194,81 @@ def compare_cmd(
         raise typer.Exit(EXIT_RUNS_FAILED)
 
 
+def levers_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Output folder: levers.csv, levers.md, img/*.png.")],
+    presets: Annotated[list[str] | None, typer.Argument(
+        help="Presets or scenario files (default: teaching, district, sweden-youth-employment).")] = None,
+    replicates: Annotated[int | None, typer.Option(
+        "--replicates", min=2, max=100_000, help="Runs per setting (default: 10; Sweden preset 5).")] = None,
+    steps: Annotated[int | None, typer.Option("--steps", min=1, help="Steps (default: each scenario's).")] = None,
+    root_seed: Annotated[int, typer.Option("--root-seed", min=0, help="Root seed of the shared seeds.")] = 0,
+    lever: Annotated[list[str] | None, typer.Option("--lever", help="Only this lever (dotted key; repeatable).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override for every run: dotted.key=value.")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Skip the per-preset lighter overrides (PRESET_RUNS).")] = False,
+    docs: Annotated[bool, typer.Option("--docs", help="Also write docs/levers.md and docs/img/levers-*.png.")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Exit 1 if a lever documented for a preset is dead or contradicts there.")] = False,
+    workers: Annotated[int | None, _WORKERS] = None,
+    scheduler: Annotated[str | None, _SCHED] = None,
+    dask_local: Annotated[int | None, _DLOCAL] = None,
+    in_process: Annotated[bool, _INPROC] = False,
+) -> None:
+    """Run each strategist-facing lever at low / default / high with common random numbers; report its effects."""
+    import shlex
+    import sys
+
+    from sim.explore.levers import DEFAULT_PRESETS, planned_runs, run_levers, select_levers, write_report
+    from sim.scenario import ScenarioError, apply_overrides, parse_override
+
+    names = list(presets or DEFAULT_PRESETS)
+    try:
+        chosen = select_levers(lever)
+        overrides = dict(parse_override(s) for s in (set_ or []))
+        apply_overrides({}, overrides)
+    except (ValueError, ScenarioError) as err:
+        fail(str(err))
+        return
+    for p in names:
+        load_or_exit(p, set_)
+    spec = _executor(workers, scheduler, dask_local, in_process)
+    n_runs = planned_runs(names, chosen, replicates)
+    console.print(f"[bold]levers[/]: {len(chosen)} levers x (low, high) + default on {', '.join(names)}: "
+                  f"{n_runs} runs on {spec.describe()}")
+    with progress_bar() as bar:
+        task = bar.add_task("runs", total=n_runs)
+
+        def progress(done: int, failed: int, total: int) -> None:
+            bar.update(task, completed=done + failed, description=f"runs ({failed} failed)" if failed else "runs")
+
+        try:
+            rep = run_levers(names, levers=chosen, replicates=replicates, steps=steps, root_seed=root_seed,
+                             overrides=overrides, light=not full, spec=spec, progress=progress)
+        except ScenarioError as err:
+            bar.stop()
+            console.print(f"[bold red]error:[/] {err}", highlight=False, markup=False)
+            raise typer.Exit(2) from None
+    command = "sim " + " ".join(shlex.quote(a) for a in ["levers", *sys.argv[2:]]) if sys.argv[1:2] == ["levers"] \
+        else "sim levers " + " ".join(names) + f" --out {out}"
+    written = write_report(rep, out, command=command, docs=docs)
+    t = Table(title="documented effects (high - low, paired over replicates)", header_style="bold")
+    for c in ("preset", "lever", "output", "expected", "tested", "diff", "se", "verdict"):
+        t.add_column(c, justify="left" if c in ("preset", "lever", "output", "verdict") else "right")
+    for _, r in rep.documented().iterrows():
+        t.add_row(r["preset"], r["lever"], r["output"], f"{r['expected']:+d}", "yes" if r["enforced"] else "no",
+                  _fmt(r["diff"]), _fmt(r["se"]), r["verdict"])
+    Console().print(t)
+    console.print(f"{rep.meta['runs']} runs in {rep.meta['wall_seconds']:.0f} s; wrote "
+                  + ", ".join(escape(str(p)) for p in written[:3]) + f" and {len(written) - 3} more")
+    if rep.failures:
+        console.print(f"[yellow]{len(rep.failures)} run(s) failed[/]: see {out}/failures.json")
+        raise typer.Exit(min(len(rep.failures), 125))
+    broken = rep.broken()
+    if check and len(broken):
+        console.print(f"[red]{len(broken)} documented effect(s) not shown[/]: "
+                      + ", ".join(f"{r.preset}:{r.lever}->{r.output} ({r.verdict})" for r in broken.itertuples()))
+        raise typer.Exit(1)
+
+
 def _bounds(items: list[str]) -> dict[str, tuple[float, float]]:
     from sim.explore.experiment import _schema_field
 
@@ -286,4 +361,5 @@ def register(app: typer.Typer) -> None:
     app.command("sweep")(sweep_cmd)
     app.command("analyze")(analyze_cmd)
     app.command("compare")(compare_cmd)
+    app.command("levers")(levers_cmd)
     app.command("calibrate-abc")(calibrate_abc_cmd)

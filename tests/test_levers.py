@@ -134,7 +134,7 @@ def test_paired_effect_matches_a_paired_t_interval() -> None:
 
 def _small_preset(tmp: Path) -> Path:
     p = tmp / "small.toml"
-    p.write_text(dump_toml(apply_overrides(SMALL, {"run.steps": 18})))
+    p.write_text(dump_toml(apply_overrides(SMALL, {"run.steps": 36})))
     return p
 
 

@@ -222,5 +222,5 @@ def test_every_preset_left_out_of_a_claim_says_why_in_the_registry() -> None:
         for preset in left_out:
             assert preset in comments, f"{lv.key}: {preset} left out without a comment naming it"
         if left_out:
-            assert "dead in model 1.x: see docs/levers.md" in comments or "not applicable" in comments, (
+            assert "see docs/levers.md" in comments or "not applicable" in comments, (
                 f"{lv.key}: {sorted(left_out)} left out without saying why")

@@ -147,78 +147,102 @@ class Lever:
 LEVERS: tuple[Lever, ...] = (
     Lever("levers.involvement", 0.1, 0.9, "mean_fit", +1, _ALL,
           "involving affected people speeds understanding of needs, so variants fit local need better"),
-    Lever("levers.vision_clarity", 0.1, 0.9, "mean_fidelity", +1, (SWEDEN,),
-          # teaching (weak, +0.3 %), district: dead in model 1.x: see docs/levers.md
+    Lever("levers.vision_clarity", 0.1, 0.9, "mean_fidelity", +1, _ALL,
           "a clear shared vision keeps the core purpose from drifting while the periphery adapts"),
-    Lever("levers.norm_work", 0.0, 0.05, "value_social", +1, _ALL,
+    Lever("levers.norm_work", 0.0, 0.05, "value_social", +1, (SWEDEN,),
+          # teaching: dead in model 2.0: see docs/levers.md
+          # district: dead in model 2.0: see docs/levers.md
           "norm work opens places (scaling deep), so more organisations adopt sooner and more people benefit"),
-    Lever("levers.brokering", 0.0, 0.3, "value_social", +1, (TEACHING, SWEDEN),
-          # district: dead in model 1.x: see docs/levers.md
+    Lever("levers.brokering", 0.0, 0.3, "value_social", +1, (SWEDEN,),
+          # teaching: weak in model 2.0 (acts at the report's replicates, not at the test's 4): see docs/levers.md
+          # district: dead in model 2.0: see docs/levers.md
           "brokered cross-sector ties bring partners and exposure, so the solution spreads further and sooner"),
     Lever("levers.project_length_min", 6.0, 36.0, "sites_discontinued", -1, (TEACHING, SWEDEN),
-          # district (weak): dead in model 1.x: see docs/levers.md
+          # district: dead in model 2.0: see docs/levers.md
           "longer grants leave pilots time to prove themselves before their money ends: fewer pilot deaths"),
     Lever("levers.project_length_max", 36.0, 72.0, "sites_discontinued", -1, (SWEDEN,),
-          # teaching, district (weak): dead in model 1.x: see docs/levers.md
+          # teaching: dead in model 2.0: see docs/levers.md
+          # district: dead in model 2.0: see docs/levers.md
           "longer grants leave pilots time to prove themselves before their money ends: fewer pilot deaths"),
-    Lever("levers.project_share", 0.5, 1.0, "sites_discontinued", +1, (DISTRICT, SWEDEN),
-          # teaching: dead in model 1.x: see docs/levers.md
+    Lever("levers.project_share", 0.5, 1.0, "sites_discontinued", +1, (SWEDEN,),
+          # teaching: weak in model 2.0 (acts at the report's replicates, not at the test's 4): see docs/levers.md
+          # district: weak in model 2.0 (acts at the report's replicates, not at the test's 5): see docs/levers.md
           "more sites on time-limited project money means more sites face the end of a grant"),
-    Lever("levers.institutionalisation_support", 0.0, 1.0, "sites_discontinued", -1, (DISTRICT, SWEDEN),
-          # teaching: dead in model 1.x: see docs/levers.md
+    Lever("levers.institutionalisation_support", 0.0, 1.0, "sites_discontinued", -1, (TEACHING, SWEDEN),
+          # district: dead in model 2.0: see docs/levers.md
           "support to move pilots into ordinary budgets keeps them alive after the project",
-          also=(Claim("value_social", +1, (SWEDEN,),  # teaching, district (weak, +0.2 %): dead in model 1.x: see docs/levers.md
-                      "sites kept alive keep serving people, so more of them benefit (issue 10, acceptance)"),)),
+          also=(
+              Claim("value_social", +1, (TEACHING,),
+                    # district: dead in model 2.0: see docs/levers.md
+                    # sweden-youth-employment: dead in model 2.0: see docs/levers.md
+                    "sites kept alive keep serving people, so more of them benefit (issue 10, acceptance)"),
+          )),
     Lever("levers.guardrails", 0.0, 0.9, "mean_fidelity", +1, _ALL,
           "training, manuals and licensing keep adopters close to the core"),
     Lever("levers.guardrail_spread_cost", 0.0, 1.0, "value_social", -1, (SWEDEN,),
-          # teaching, district: dead in model 1.x: see docs/levers.md
+          # teaching: weak in model 2.0 (acts at the report's replicates, not at the test's 4): see docs/levers.md
+          # district: dead in model 2.0: see docs/levers.md
           "heavy guardrails (licences, training first) slow own-initiative adoption, so fewer benefit in time"),
     Lever("levers.adaptation_rate", 0.0, 0.3, "mean_fit", +1, (TEACHING, SWEDEN),
-          # district: dead in model 1.x: see docs/levers.md
+          # district: dead in model 2.0: see docs/levers.md
           "adapting the periphery to local need raises local fit"),
-    Lever("levers.core_drift", 0.0, 0.08, "mean_fidelity", -1, _ALL,
+    Lever("levers.core_drift", 0.0, 0.08, "mean_fidelity", -1, (TEACHING, SWEDEN),
+          # district: weak in model 2.0 (acts at the report's replicates, not at the test's 5): see docs/levers.md
           "unguided change of core components lowers fidelity"),
     Lever("levers.measurement_effort", 0.1, 0.7, "visible_value", +1, _ALL,
           "measuring more of the value created makes more of it visible",
-          also=(Claim("value_social", +1, (SWEDEN,),  # teaching, district: dead in model 1.x: see docs/levers.md
-                      "visible evidence attracts adopters and funders, so more people benefit (issue 10, acceptance)"),)),
-    Lever("levers.scaling_up_threshold", 0.3, 0.95, "scaled_up_month", +1, (TEACHING, SWEDEN),
-          # district: not applicable (scaling up disabled)
+          also=(
+              Claim("value_social", +1, (SWEDEN,),
+                    # teaching: weak in model 2.0 (acts at the report's replicates, not at the test's 4): see docs/levers.md
+                    # district: weak in model 2.0 (acts at the report's replicates, not at the test's 5): see docs/levers.md
+                    "visible evidence attracts adopters and funders, so more people benefit (issue 10, acceptance)"),
+          )),
+    Lever("levers.scaling_up_threshold", 0.3, 0.95, "scaled_up_month", +1, (TEACHING,),
+          # district: not applicable (the preset switches scaling up off)
+          # sweden-youth-employment: dead in model 2.0: see docs/levers.md
           "a policy that waits for a larger share of places reached comes later"),
     Lever("levers.evidence_threshold", 0.5, 0.99, "scaled_up_month", +1, (),
-          # teaching, sweden-youth-employment: dead in model 1.x: see docs/levers.md; district: not applicable
+          # teaching: weak in model 2.0 (acts at the report's replicates, not at the test's 4): see docs/levers.md
+          # district: not applicable (the preset switches scaling up off)
+          # sweden-youth-employment: dead in model 2.0: see docs/levers.md
           "a policy that waits for stronger evidence comes later"),
-    Lever("levers.advocacy", 0.0, 0.05, "scaled_up_month", -1, (TEACHING, SWEDEN),
-          # district: not applicable (scaling up disabled)
+    Lever("levers.advocacy", 0.0, 0.05, "scaled_up_month", -1, (SWEDEN,),
+          # teaching: weak in model 2.0 (acts at the report's replicates, not at the test's 4): see docs/levers.md
+          # district: not applicable (the preset switches scaling up off)
           "advocacy can bring policy before the thresholds are met"),
-    Lever("funding.renewal", 0.0, 0.9, "sites_discontinued", -1, (DISTRICT, SWEDEN),
-          # teaching: dead in model 1.x: see docs/levers.md
+    Lever("funding.renewal", 0.0, 0.9, "sites_discontinued", -1, (SWEDEN,),
+          # teaching: weak in model 2.0 (acts at the report's replicates, not at the test's 4): see docs/levers.md
+          # district: weak in model 2.0 (acts at the report's replicates, not at the test's 5): see docs/levers.md
           "a renewed project grant saves a pilot that is still mobilising at project end"),
-    Lever("value.measurement_cost_sek", 0.0, 30_000.0, "net_economic", -1, _ALL,
+    Lever("value.measurement_cost_sek", 0.0, 30000.0, "net_economic", -1, _ALL,
           "measurement costs money every month at every site"),
-    Lever("value.site_cost_sek.project", 30_000.0, 90_000.0, "net_economic", -1, (DISTRICT, SWEDEN),
-          # teaching (weak): dead in model 1.x: see docs/levers.md
+    Lever("value.site_cost_sek.project", 30000.0, 90000.0, "net_economic", -1, (TEACHING, DISTRICT),
+          # sweden-youth-employment: dead in model 2.0: see docs/levers.md
           "dearer project sites cost more, and a high cost against the budget makes pilots less likely to last"),
-    Lever("value.budget_sek", 40_000.0, 160_000.0, "sites_discontinued", -1, (DISTRICT, SWEDEN),
-          # teaching: dead in model 1.x: see docs/levers.md
+    Lever("value.budget_sek", 40000.0, 160000.0, "sites_discontinued", -1, (SWEDEN,),
+          # teaching: weak in model 2.0 (acts at the report's replicates, not at the test's 4): see docs/levers.md
+          # district: dead in model 2.0: see docs/levers.md
           "a site whose cost is small against its host's budget is likelier to be made permanent"),
-    Lever("scaling_up.refusal_need", 0.0, 0.5, "sites_running", -1, (TEACHING, SWEDEN),
-          # district: not applicable (scaling up disabled)
+    Lever("scaling_up.refusal_need", 0.0, 0.5, "sites_running", -1, (SWEDEN,),
+          # teaching: weak in model 2.0 (acts at the report's replicates, not at the test's 4): see docs/levers.md
+          # district: not applicable (the preset switches scaling up off)
           "places that refuse the national policy get no policy-funded sites"),
     Lever("scaling_up.threshold_cut", 0.0, 0.9, "value_social", +1, (),
-          # teaching, sweden-youth-employment: dead in model 1.x: see docs/levers.md; district: not applicable
+          # teaching: dead in model 2.0: see docs/levers.md
+          # district: not applicable (the preset switches scaling up off)
+          # sweden-youth-employment: dead in model 2.0: see docs/levers.md
           "a policy that lowers adoption thresholds brings more organisations in sooner"),
     Lever("scaling_up.p_boost", 0.0, 0.01, "value_social", +1, (SWEDEN,),
-          # teaching: dead in model 1.x: see docs/levers.md; district: not applicable (scaling up disabled)
+          # teaching: dead in model 2.0: see docs/levers.md
+          # district: not applicable (the preset switches scaling up off)
           "policy money for new sites brings more organisations in sooner"),
     Lever("organisations.p", 0.0002, 0.003, "value_social", +1, (SWEDEN,),
-          # teaching, district: dead in model 1.x: see docs/levers.md
+          # teaching: dead in model 2.0: see docs/levers.md
+          # district: dead in model 2.0: see docs/levers.md
           "more own initiative (Bass p) means earlier adoption, so more people are served over the run"),
     Lever("organisations.q", 0.1, 0.5, "value_social", +1, _ALL,
           "more imitation (Bass q) means faster spread, so more people are served over the run"),
-    Lever("population.site_capacity", 15.0, 120.0, "value_social", +1, (TEACHING, DISTRICT),
-          # sweden-youth-employment: dead in model 1.x: see docs/levers.md (capacity counts simulated members)
+    Lever("population.site_capacity", 15.0, 120.0, "value_social", +1, _ALL,
           "each site can take more participants, so more people benefit"),
 )
 """The registry of strategist-facing parameters (validated against the schema in ``tests/test_levers.py``)."""

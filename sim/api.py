@@ -57,6 +57,8 @@ class RunResult:
             "sites_running": int(last["sites_running"]),
             "sites_permanent": int(last["sites_permanent"]),
             "sites_discontinued": int(last["sites_discontinued"]),
+            "survival_24_decided": float(last["survival_24"]),
+            "survival_24_policy": float(last["survival_policy_24"]),
             "places": self.n_places,
             "places_reached": int(last["places_reached"]),
             "time_to_50pct_places": time_to_share(self.model, "places_reached", self.n_places),

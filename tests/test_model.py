@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +13,7 @@ from sim.api import run
 from sim.model import SocialInnovationModel
 from sim.population import N_STATES
 from sim.results import rogers_categories
-from sim.scenario import ELEMENTS
+from sim.scenario import ELEMENTS, load_scenario
 
 from .conftest import small_scenario
 
@@ -155,3 +156,17 @@ def test_sweden_preset_builds_the_290_municipalities() -> None:
     assert abs(m.people.n - 0.105 * m.places.population.sum() * 0.01) < 290
     malmo = np.flatnonzero(m.places.name == "Malmö")[0]
     assert np.all(m.orgs.place[m.orgs.running] == malmo)
+
+
+@pytest.mark.slow
+def test_results_per_person_do_not_depend_on_target_scale() -> None:
+    """Site capacity and the visibility scales are in persons: simulating one member per two persons
+    gives the same social value in persons, within sampling error (Welch, 3 standard errors)."""
+    from sim.explore.design import replicate_seeds
+
+    seeds = replicate_seeds(11, 8)
+    full = np.array([run(load_scenario("teaching"), seed=s).model["value_social"].iloc[-1] for s in seeds])
+    half = np.array([run(load_scenario("teaching", {"places.target_scale": 0.5}), seed=s).model["value_social"].iloc[-1]
+                     for s in seeds])
+    se = np.sqrt(full.var(ddof=1) / len(full) + half.var(ddof=1) / len(half))
+    assert full.mean() > 0 and abs(full.mean() - half.mean()) < 3 * se, (full.mean(), half.mean(), se)

@@ -53,7 +53,7 @@ from scipy.optimize import brentq, minimize
 from scipy.special import expit, logit, logsumexp
 from scipy.stats import chi2
 
-from sim.validation.calibrate import FitResult, Study, exposures, fit_adoption
+from sim.validation.calibrate import FitResult, Study, _hessian, exposures, fit_adoption
 from sim.validation.studies import StudyTables
 
 PARAMS: tuple[str, ...] = ("mu_p", "mu_q", "sigma_p", "sigma_q")
@@ -371,16 +371,6 @@ def _truncated_normal(mu: np.ndarray, sigma: np.ndarray, lo: float, hi: float, r
             break
         x[bad] = mu[bad] + sigma[bad] * rng.standard_normal(int(bad.sum()))
     return np.clip(x, lo, hi)
-
-
-def _hessian(f: Any, x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    d = len(x)
-    out = np.empty((d, d))
-    for i in range(d):
-        for j in range(d):
-            ei, ej = np.eye(d)[i] * h[i], np.eye(d)[j] * h[j]
-            out[i, j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h[i] * h[j])
-    return out
 
 
 def _maximise(nll: Any, starts: list[np.ndarray], bounds: list[tuple[float, float]]) -> Any:

@@ -177,3 +177,20 @@ def test_experiment_file_with_an_extended_scenario(tmp_path: Path) -> None:
     assert base["levers"] == {**teaching["levers"], "guardrails": 0.66, "advocacy": 0.2}
     assert base["places"]["n"] == load_scenario("teaching").places.n
     assert Path(experiment.scenario) == (tmp_path / "scen" / "mine.toml").resolve()
+
+
+def test_sweeps_and_comparisons_read_extended_scenarios(tmp_path: Path) -> None:
+    """``sim sweep``/``compare``/``function`` read scenarios through ``scenario_data``: the chain is merged."""
+    from sim.explore.experiment import resolve_experiment_scenario, scenario_data
+
+    mine = write(tmp_path / "mine.toml", 'extends = "teaching"\n[levers]\nguardrails = 0.66\n')
+    data = scenario_data(resolve_experiment_scenario(str(mine), None))
+    assert "extends" not in data and data["levers"]["guardrails"] == 0.66 and data["name"] == "mine"
+    assert data["places"] == read_scenario_data(ROOT / "scenarios" / "teaching.toml")[0]["places"]
+
+
+def test_a_base_that_is_not_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "dir.toml").mkdir()
+    child = write(tmp_path / "child.toml", 'extends = "dir.toml"\n')
+    with pytest.raises(ScenarioError, match="is a directory"):
+        load_scenario(child)

@@ -23,8 +23,9 @@ from typing import Any
 import pandas as pd
 
 from sim import __version__
+from sim.dates import date_of
 from sim.model import SocialInnovationModel
-from sim.results import organisations_frame, places_frame, time_to_share
+from sim.results import add_date_column, organisations_frame, places_frame, time_to_share
 from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,10 +47,15 @@ class RunResult:
     n_people: int = 0
     n_organisations: int = 0
 
-    def summary(self) -> dict[str, float]:
-        """Headline figures of the run (final values and times to 50 %)."""
+    def summary(self) -> dict[str, Any]:
+        """Headline figures of the run (final values and times to 50 %; months elapsed [months]).
+
+        With ``run.start`` the calendar months of its month figures follow as ``"YYYY-MM"``
+        strings (None where the month is NaN): ``start``, ``end_date`` (of ``months``),
+        ``time_to_50pct_places_date`` and ``scaled_up_date``. Without it every figure is a number.
+        """
         last = self.model.iloc[-1]
-        return {
+        out: dict[str, Any] = {
             "steps": self.steps,
             "months": float(last["month"]),
             "organisations": self.n_organisations,
@@ -72,6 +78,13 @@ class RunResult:
             "net_economic": float(last["net_economic"]),
             "scaled_up_month": _first_month(self.model, "scaled_up"),
         }
+        start = self.scenario.run.start
+        if start is not None:
+            out["start"] = start
+            out["end_date"] = date_of(out["months"], start)
+            out["time_to_50pct_places_date"] = date_of(out["time_to_50pct_places"], start)
+            out["scaled_up_date"] = date_of(out["scaled_up_month"], start)
+        return out
 
     def write(self, out: str | Path, overwrite: bool = False) -> Path:
         """Write the tables as Parquet plus ``manifest.json`` into the folder ``out``, whole or not at all.
@@ -160,14 +173,21 @@ def run(
 
 
 def result_of(model: SocialInnovationModel) -> RunResult:
-    """The tables of a model as it stands."""
+    """The tables of a model as it stands (with date columns when ``run.start`` is set: :mod:`sim.results`)."""
+    organisations = organisations_frame(model.state)
+    places = places_frame(model.state)
+    start = model.params.run.start
+    if start is not None:
+        for col in ("funding_ended", "stop_month", "adopt_month"):
+            add_date_column(organisations, col, col.removesuffix("_month") + "_date", start)
+        add_date_column(places, "first_reached_month", "first_reached_date", start)
     return RunResult(
         scenario=model.params,
         seed=model.seed,
         steps=model.steps,
         model=model.collector.model_frame(),
-        organisations=organisations_frame(model.state),
-        places=places_frame(model.state),
+        organisations=organisations,
+        places=places,
         places_series=model.collector.places_series(),
         organisations_series=model.collector.organisations_series(),
         n_places=model.places.n,

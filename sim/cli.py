@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -181,7 +181,7 @@ def report_cmd(
     console.print(f"wrote {escape(str(page))}", soft_wrap=True)
 
 
-def print_summary(summary: dict[str, float]) -> None:
+def print_summary(summary: dict[str, Any]) -> None:
     """Print headline figures as a table."""
     from rich.table import Table
 
@@ -189,7 +189,11 @@ def print_summary(summary: dict[str, float]) -> None:
     t.add_column("figure")
     t.add_column("value", justify="right")
     for k, v in summary.items():
-        if isinstance(v, float):
+        if v is None:
+            txt = "-"
+        elif isinstance(v, str):  # a date
+            txt = v
+        elif isinstance(v, float):
             txt = "-" if v != v else (f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}")
         else:
             txt = f"{v:,}"

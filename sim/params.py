@@ -1,7 +1,7 @@
 """The parameter schema: every model parameter once, as a pydantic field with unit, default and range.
 
 The validated :class:`Scenario` object is what the model reads. Loading scenario files
-(TOML, ``extends``-free presets, dotted overrides, file checks, load-time cross-field
+(TOML, ``extends`` chains, dotted overrides, file checks, load-time cross-field
 checks) lives in :mod:`sim.scenario`, which re-exports everything here; import from
 there in user code.
 
@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from sim.dates import parse_year_month
 
 ELEMENTS: tuple[str, ...] = ("understand", "envision", "mobilise", "develop", "spread", "value")
 """The six elements of Mötesplats Social Innovation, in their usual order."""
@@ -137,6 +139,20 @@ class RunParams(_Section):
         ),
     )
     seed: int = _f(42, 0, 2**63 - 1, "Default random seed (the command line may override it).")
+    start: str | None = Field(
+        None,
+        description=(
+            "Calendar month of model month 0, \"YYYY-MM\" from 1900-01 to 2200-12 (default none). When set, the "
+            "tables get a date column (\"YYYY-MM\", start + floor(month)) and the summary the dates of its months."
+        ),
+    )
+
+    @field_validator("start")
+    @classmethod
+    def _check_start(cls, start: str | None) -> str | None:
+        if start is not None:
+            parse_year_month(start)
+        return start
 
 
 class PlacesParams(_Section):

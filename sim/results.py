@@ -4,6 +4,7 @@ Model-level columns (one row per step, step 0 is the initial state):
 
 =========================  ============================================================
 ``step``, ``month``        step number; elapsed time [months]
+``date``                   only with ``run.start``: calendar month ``"YYYY-MM"`` of ``month`` (start + floor(month))
 ``orgs_adopted``           organisations that have ever adopted (cumulative)
 ``sites_running``          organisations running the solution now
 ``sites_project``          ... of which on a time-limited project grant
@@ -36,6 +37,14 @@ Model-level columns (one row per step, step 0 is the initial state):
 ``sites_form_<form>``      running sites by organisational form (project, alliance, new_organisation, internal_unit)
 ``orgs_in_<element>``      running organisations in each of the six elements
 =========================  ============================================================
+
+Calendar dates (only when the scenario sets ``run.start``; :mod:`sim.dates`): the model
+table gets ``date`` right after ``month``; the per-place and per-organisation series get
+``date`` right after ``step`` (a category in the organisations series, to stay compact);
+the end-of-run places table gets ``first_reached_date`` beside ``first_reached_month`` and
+the organisations table ``adopt_date``, ``stop_date`` and ``funding_ended_date`` beside
+their months. Dates are ISO ``"YYYY-MM"`` strings (missing where the month is NaN).
+Without ``run.start`` no table has a date column.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from sim.codes import FUNDING_NAMES, STATUS_NAMES, Funding, Status
+from sim.dates import dates_of
 from sim.population import AWARE, BENEFITING, DROPPED_OUT, PARTICIPATING, STATE_NAMES, UNAWARE
 from sim.scenario import ELEMENTS, FORMS, SECTORS, Scenario
 from sim.state import SimState
@@ -78,17 +88,54 @@ class Collector:
             self.org_rows.append(organisations_step_frame(self.state))
         return row
 
+    @property
+    def start(self) -> str | None:
+        """The calendar month of model month 0 (``run.start``), or None."""
+        return self.params.run.start
+
     def model_frame(self) -> pd.DataFrame:
-        """All rows so far as a table."""
-        return pd.DataFrame(self.rows)
+        """All rows so far as a table (with ``date`` after ``month`` when ``run.start`` is set)."""
+        df = pd.DataFrame(self.rows)
+        if self.start is not None and len(df):
+            add_date_column(df, "month", "date", self.start)
+        return df
+
+    def _step_dates(self, steps: pd.Series, categorical: bool) -> pd.Series | pd.Categorical:
+        """The calendar month of each step in ``steps`` (from the model rows' months)."""
+        assert self.start is not None
+        step_no = np.array([r["step"] for r in self.rows], dtype=np.int64)
+        dates = dict(zip(step_no.tolist(), dates_of([r["month"] for r in self.rows], self.start), strict=True))
+        col = steps.map(dates)
+        if categorical:
+            return pd.Categorical(col, categories=sorted(set(dates.values())), ordered=True)
+        return col.astype(object)
 
     def organisations_series(self) -> pd.DataFrame:
         """The per-step, per-organisation table (empty unless ``collect_organisations``)."""
-        return pd.concat(self.org_rows, ignore_index=True) if self.org_rows else pd.DataFrame()
+        if not self.org_rows:
+            return pd.DataFrame()
+        df = pd.concat(self.org_rows, ignore_index=True)
+        if self.start is not None:
+            df.insert(1, "date", self._step_dates(df["step"], categorical=True))
+        return df
 
     def places_series(self) -> pd.DataFrame:
         """The per-step, per-place table (empty unless ``collect_places``)."""
-        return pd.concat(self.place_rows, ignore_index=True) if self.place_rows else pd.DataFrame()
+        if not self.place_rows:
+            return pd.DataFrame()
+        df = pd.concat(self.place_rows, ignore_index=True)
+        if self.start is not None:
+            df.insert(1, "date", self._step_dates(df["step"], categorical=False))
+        return df
+
+
+def add_date_column(df: pd.DataFrame, month_col: str, date_col: str, start: str) -> pd.DataFrame:
+    """Insert ``date_col`` (``"YYYY-MM"`` of ``start + floor(df[month_col])``, None for NaN) right after ``month_col``.
+
+    Changes ``df`` in place and returns it.
+    """
+    df.insert(df.columns.get_loc(month_col) + 1, date_col, dates_of(df[month_col].to_numpy(), start))
+    return df
 
 
 def _survival(state: SimState, months: float, by_policy: bool = False) -> float:

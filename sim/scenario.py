@@ -14,6 +14,10 @@ A scenario file is TOML whose tables mirror the sections below::
 
 Unknown keys, wrong types and out-of-range values raise :class:`ScenarioError`,
 whose message names the file, the dotted field and the allowed range.
+
+A file may build on another with a top-level ``extends = "PRESET-or-path"``
+(:func:`read_scenario_data`): the base is read first (itself possibly extending
+another), then the file's own values are merged in (:func:`deep_merge`).
 """
 
 from __future__ import annotations
@@ -148,6 +152,110 @@ def read_toml_file(path: str | Path, what: str = "scenario") -> dict[str, Any]:
     return parse_toml_text(text, str(path))
 
 
+MAX_EXTENDS = 32
+"""Longest chain of ``extends`` followed (a extends b extends c ... ) [files]."""
+
+EXTENDS_ALLOWED = "a preset name ({presets}) or the path of a .toml scenario file, relative to {folder}"
+
+
+def deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``child`` merged in (neither is changed).
+
+    A table in ``child`` whose key holds a table in ``base`` merges into it key by key
+    (at any depth); any other value of ``child`` (a number, a string, a list, or a
+    table over a value) replaces ``base``'s whole. Lists are never merged.
+    """
+    import copy
+
+    out = copy.deepcopy(base)
+    stack = [(out, child)]
+    while stack:  # without recursion: nesting is already limited, but a stack costs nothing
+        into, src = stack.pop()
+        for key, value in src.items():
+            if isinstance(value, dict) and isinstance(into.get(key), dict):
+                stack.append((into[key], value))
+            else:
+                into[key] = copy.deepcopy(value)
+    return out
+
+
+def _leaf_origins(data: dict[str, Any], origin: str, into: dict[tuple[str, ...], str]) -> None:
+    """Record ``origin`` for every dotted key of ``data`` (tables and their entries alike)."""
+    stack: list[tuple[tuple[str, ...], dict[str, Any]]] = [((), data)]
+    while stack:
+        prefix, node = stack.pop()
+        for key, value in node.items():
+            loc = (*prefix, str(key))
+            into[loc] = origin
+            if isinstance(value, dict):
+                stack.append((loc, value))
+
+
+def resolve_extends(ref: Any, child: Path) -> Path:
+    """The base file named by ``extends = ref`` in the file ``child``.
+
+    A value ending in ``.toml`` or holding a path separator is a path (relative to
+    ``child``'s folder unless absolute); any other is a preset name (``scenarios/NAME.toml``).
+    :class:`ScenarioError` naming ``child``, the field and what is allowed otherwise.
+    """
+    allowed = EXTENDS_ALLOWED.format(presets=", ".join(list_presets()), folder=child.parent)
+    if not isinstance(ref, str) or not ref.strip():
+        raise ScenarioError(f"{child}: field extends: expected a string, {allowed}; got {short(ref)}")
+    p = Path(ref)
+    is_path = p.suffix == ".toml" or "/" in ref or os.sep in ref
+    cand = (p if p.is_absolute() else child.parent / p) if is_path else SCENARIO_DIR / f"{ref}.toml"
+    try:
+        found = cand.exists() or (is_path and cand.is_symlink())
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL byte
+        found = False
+    if found:
+        return cand
+    what = f"no such scenario file {cut(str(cand))}" if is_path else f"no preset named {short(ref)}"
+    raise ScenarioError(f"{child}: field extends: {what} (allowed: {allowed})")
+
+
+def read_scenario_data(path: str | Path) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    """The raw scenario dict of a file with its ``extends`` chain resolved, and where each value came from.
+
+    Returns ``(data, origins)``: ``data`` is the merged, unvalidated dict (no
+    ``extends`` key; ``name`` defaults to the file's own stem: it is not inherited),
+    ``origins`` maps each dotted key (as a tuple) to the file that set it. Cycles,
+    missing bases, chains longer than :data:`MAX_EXTENDS` and a non-string ``extends``
+    are :class:`ScenarioError` naming the file with the ``extends`` field.
+    """
+    path = Path(path)
+    chain: list[Path] = []  # child first
+    layers: list[tuple[Path, dict[str, Any]]] = []
+    seen: dict[Path, int] = {}
+    current: Path | None = path
+    while current is not None:
+        key = current.resolve()
+        if key in seen:
+            names = " -> ".join(str(p) for p in [*chain, current])
+            raise ScenarioError(
+                f"{chain[-1]}: field extends: a cycle ({cut(names, 400)}); allowed: a chain of scenarios that ends "
+                "in one without extends"
+            )
+        if len(chain) >= MAX_EXTENDS:
+            raise ScenarioError(
+                f"{chain[-1]}: field extends: a chain of more than {MAX_EXTENDS} files (allowed: at most {MAX_EXTENDS})"
+            )
+        seen[key] = len(chain)
+        chain.append(current)
+        data = read_toml_file(current)
+        ref = data.pop("extends", None)
+        layers.append((current, data))
+        current = None if ref is None else resolve_extends(ref, current)
+    merged: dict[str, Any] = {}
+    origins: dict[tuple[str, ...], str] = {}
+    for file, data in reversed(layers):  # the last base first, the file itself last
+        merged = deep_merge(merged, data)
+        _leaf_origins(data, str(file), origins)
+    if "name" not in layers[0][1]:  # a scenario's name is its own, never its base's
+        merged["name"] = path.stem[:200]
+    return merged, origins
+
+
 def list_presets() -> list[str]:
     """Names of the built-in scenario presets."""
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
@@ -194,10 +302,30 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any] | list[str] 
     return out
 
 
-def _format_errors(source: str, err: ValidationError) -> str:
-    """One short line per field error (at most :data:`MAX_ERRORS_SHOWN`); inputs are cut, never pasted whole."""
+def _origin_of(loc: tuple[Any, ...], origins: dict[tuple[str, ...], str] | None) -> str | None:
+    """The file that set the value at ``loc`` (the longest recorded prefix), or None."""
+    if not origins:
+        return None
+    parts = tuple(str(x) for x in loc)
+    for n in range(len(parts), 0, -1):
+        if parts[:n] in origins:
+            return origins[parts[:n]]
+    return None
+
+
+def _format_errors(source: str, err: ValidationError, origins: dict[tuple[str, ...], str] | None = None) -> str:
+    """One short line per field error (at most :data:`MAX_ERRORS_SHOWN`); inputs are cut, never pasted whole.
+
+    ``origins`` (from :func:`read_scenario_data`): a field whose bad value came from a
+    base file (another file than ``source``) says so; if every bad value came from one
+    base, the message starts with that file.
+    """
     errors = err.errors()
-    lines = [f"{source}: invalid scenario"]
+    found = {_origin_of(e["loc"], origins) for e in errors}
+    head = source
+    if len(found) == 1 and None not in found and found != {source}:
+        head = f"{found.pop()} (extended by {source})"
+    lines = [f"{head}: invalid scenario"]
     for e in errors[:MAX_ERRORS_SHOWN]:
         field = ".".join(str(x) for x in e["loc"]) or "(scenario)"
         kind = e["type"]
@@ -209,8 +337,10 @@ def _format_errors(source: str, err: ValidationError) -> str:
             shown = e.get("input")
             msg = text if isinstance(shown, dict) else f"{text}; got {short(shown)}"
         rng = _allowed_range(e["loc"])
+        origin = _origin_of(e["loc"], origins)
         lines.append(f"  field {cut(field)}: {msg}"
-                     + (f" (allowed range {rng})" if rng else ""))
+                     + (f" (allowed range {rng})" if rng else "")
+                     + (f" (value from {origin})" if origin not in (None, source) and head == source else ""))
     if len(errors) > MAX_ERRORS_SHOWN:
         lines.append(f"  ... and {len(errors) - MAX_ERRORS_SHOWN} more errors")
     return "\n".join(lines)
@@ -248,12 +378,18 @@ def _allowed_range(loc: tuple[Any, ...]) -> str | None:
     return f"[{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
 
 
-def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
-    """Validate a scenario dict; raise :class:`ScenarioError` naming ``source``."""
+def scenario_from_dict(
+    data: dict[str, Any], source: str = "<scenario>", origins: dict[tuple[str, ...], str] | None = None
+) -> Scenario:
+    """Validate a scenario dict; raise :class:`ScenarioError` naming ``source``.
+
+    ``origins`` (dotted key -> file, from :func:`read_scenario_data`) names the base
+    file a bad value came from, when it is not ``source``.
+    """
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(_format_errors(source, err)) from None
+        raise ScenarioError(_format_errors(source, err, origins)) from None
 
 
 def load_scenario(
@@ -263,7 +399,7 @@ def load_scenario(
     check_world: bool = True,
     force_size: bool | None = None,
 ) -> Scenario:
-    """Load a scenario file (or preset name), apply dotted overrides and validate.
+    """Load a scenario file (or preset name), resolve its ``extends`` chain, apply dotted overrides and validate.
 
     With ``check_world`` (the default) the checks that need the places are made too
     (explicit thresholds per organisation, the originators' place, the memory a run
@@ -271,13 +407,19 @@ def load_scenario(
     skips only the memory check (default: the ``SIM_FORCE_SIZE`` environment variable).
     """
     path = resolve_scenario_path(name_or_path)
-    data = read_toml_file(path)
-    data.setdefault("name", path.stem[:200])
+    data, origins = read_scenario_data(path)
     try:
         merged = apply_overrides(data, overrides)
     except ScenarioError as err:
         raise ScenarioError(f"{path}: {err}") from None
-    scenario = scenario_from_dict(merged, source=str(path))
+    if overrides:  # a value set by --set is the command line's, not a base file's
+        keys = [parse_override(o)[0] for o in overrides] if isinstance(overrides, list) else list(overrides)
+        for key in keys:
+            parts = tuple(key.split("."))
+            for loc in [k for k in origins if k[: len(parts)] == parts]:
+                origins[loc] = str(path)
+            origins[parts] = str(path)
+    scenario = scenario_from_dict(merged, source=str(path), origins=origins)
     if check_world:
         from sim.preflight import check_scenario
 
@@ -343,6 +485,43 @@ def schema_markdown() -> str:
         "```",
         "sim run my.toml --set levers.adaptation_rate=0.2 --set run.dt=0.5",
         "```",
+        "",
+        "## Building on another scenario: `extends`",
+        "",
+        "A file may start from a preset or another file and state only what differs:",
+        "",
+        "```toml",
+        "# my-sweden.toml",
+        "extends = \"sweden-youth-employment\"   # a preset name, or a path such as \"../base.toml\"",
+        "",
+        "[levers]",
+        "guardrails = 0.8                       # every other lever as in the preset",
+        "```",
+        "",
+        "* `extends` is a top-level key only. A value ending in `.toml` or holding a `/` is a path, relative to the",
+        "  folder of the file that names it (not the working directory); any other is a preset in `scenarios/`.",
+        "* The base is read first, then the file merged in: a table merges into the base's table key by key, at any",
+        "  depth (`[organisations.eligible_share]` with `private = 0.9` keeps the base's other sectors); any other",
+        "  value replaces the base's, and lists (`thresholds`) replace whole. A sub-table merges with what the base",
+        "  *file* states, not with the schema's defaults (a table such as `value.site_cost_sek` that needs every",
+        "  key needs them all unless the base gives them).",
+        "* `name` is not inherited: it is the file's own `name`, else its file name; `description` is inherited.",
+        "* Chains work (a extends b extends c, at most 32 files). A cycle, a missing base or an `extends` that is",
+        "  not a string is an error (exit 2) naming the file and `field extends` and what is allowed.",
+        "* The merged scenario is validated like any other; a bad value that came from a base names that file",
+        "  (`base.toml (extended by my.toml): invalid scenario`, or `(value from base.toml)` beside the field).",
+        "  `--set` applies after the merge. The resolved scenario (e.g. in `manifest.json`) has no `extends`;",
+        "  an experiment's `scenario = \"...\"` may name a file that extends another.",
+        "",
+        "## Calendar time: `run.start`",
+        "",
+        "`[run] start = \"2027-01\"` (a year and month from 1900-01 to 2200-12; default none) puts the run in calendar",
+        "time: model month `m` is the month `start + floor(m)` (months 0-0.99 are 2027-01, month 12 is 2028-01).",
+        "The model table then gets a `date` column after `month`, the per-place and per-organisation series a",
+        "`date` after `step`, the places table `first_reached_date`, the organisations table `adopt_date`,",
+        "`stop_date` and `funding_ended_date`; dates are ISO `\"YYYY-MM\"` strings (`pd.Period(d, \"M\")` reads them).",
+        "The summary adds `start`, `end_date`, `time_to_50pct_places_date` and `scaled_up_date`. Without `run.start`",
+        "the tables have no date column. `sim.dates.month_index(date, start)` and `date_of(month, start)` convert.",
         "",
     ]
     for section, info in Scenario.model_fields.items():

@@ -245,10 +245,10 @@ def resolve_experiment_scenario(scenario: str, experiment_path: Path | None) -> 
 
 
 def scenario_data(path: Path) -> dict[str, Any]:
-    """The raw scenario dict of a file (``name`` defaulted to its stem), unvalidated."""
-    data = read_toml_file(path)
-    data.setdefault("name", path.stem[:200])
-    return data
+    """The raw scenario dict of a file (its ``extends`` chain merged, ``name`` defaulted to its stem), unvalidated."""
+    from sim.scenario import read_scenario_data
+
+    return read_scenario_data(path)[0]
 
 
 def load_experiment(path: str | Path) -> tuple[Experiment, dict[str, Any]]:

@@ -187,7 +187,7 @@ class SimState:
         Not refusing the policy and, for a public solution (``public_gate``), where a
         public organisation (the municipality) runs it.
         """
-        closed = self.policy.refused.copy() if self.policy.in_force else np.zeros(self.places.n, bool)
+        closed = self.policy.refused  # all False until the policy is in force
         if not public_gate:
             return ~closed
         o = self.orgs

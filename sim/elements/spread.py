@@ -90,8 +90,7 @@ def may_adopt(state: SimState, params: Scenario) -> np.ndarray:
         free |= (o.status == Status.DISCONTINUED) | (o.status == Status.ABANDONED)
     open_place = state.open_places(op.public_gate)[o.place]
     if op.public_gate:
-        refused = state.policy.refused[o.place] if state.policy.in_force else np.zeros(o.n, bool)
-        open_place |= (o.sector == Sector.PUBLIC) & ~refused
+        open_place |= (o.sector == Sector.PUBLIC) & ~state.policy.refused[o.place]
     return free & o.eligible & open_place
 
 

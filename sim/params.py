@@ -86,6 +86,54 @@ class PlacesParams(_Section):
     severity_concentration: float = _f(8.0, 0.1, 1000.0, "Beta concentration of severity between places [-].")
     openness_mean: float = _f(0.4, 0.0, 1.0, "Mean norm openness of a place [-] (Beta-distributed).")
     openness_concentration: float = _f(10.0, 0.1, 1000.0, "Beta concentration of norm openness [-].")
+    data: str | None = Field(
+        None,
+        description=(
+            "Your own place data: a CSV file of municipal indicators, one row per municipality (only with source "
+            "'sweden'; a relative path is read from the folder of the scenario file that names it). See "
+            "docs/place-data.md."
+        ),
+    )
+    code_column: str = Field(
+        "code", max_length=200, description="Column of places.data with the 4-digit SCB municipality codes (text)."
+    )
+    columns: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description=(
+            "What the columns of places.data set: keys severity, need, openness, target_size, each a table "
+            "{ column = \"name\", from = [lo, hi], to = [a, b], clip = false } (target_size: column only, persons)."
+        ),
+    )
+    missing: Literal["error", "default"] = Field(
+        "error",
+        description=(
+            "A municipality without a row or value in places.data: 'error', or 'default' (keep the model's own "
+            "drawn or derived value)."
+        ),
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _check_columns(cls, columns: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from sim.world.place_data import parse_columns
+
+        parse_columns(columns)
+        return columns
+
+    @model_validator(mode="after")
+    def _check_data(self) -> PlacesParams:
+        if self.data is not None and self.source != "sweden":
+            raise ValueError(
+                f"places.data is set but places.source is {self.source!r}: own place data joins the Swedish "
+                "municipalities by code (allowed: places.source = \"sweden\", or no places.data)"
+            )
+        if self.data is not None and not self.columns:
+            raise ValueError("places.data is set but places.columns maps no column (allowed: at least one of "
+                             "severity, need, openness, target_size, e.g. severity = { column = \"name\" })")
+        if self.data is None and self.columns:
+            raise ValueError("places.columns is set but places.data names no file (allowed: places.data = "
+                             "\"file.csv\" with the columns)")
+        return self
 
 
 class OrganisationParams(_Section):

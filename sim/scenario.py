@@ -211,6 +211,19 @@ def resolve_extends(ref: Any, child: Path) -> Path:
     raise ScenarioError(f"{child}: field extends: {what} (allowed: {allowed})")
 
 
+def _resolve_file_fields(data: dict[str, Any], file: Path) -> None:
+    """Make a relative ``places.data`` path in ``data`` (read from ``file``) absolute, from ``file``'s folder.
+
+    Each file of an ``extends`` chain resolves its own paths, so a base's data file is
+    found beside the base. A value that is not a string is left to validation.
+    """
+    places = data.get("places")
+    if isinstance(places, dict) and isinstance(places.get("data"), str) and places["data"].strip():
+        ref = Path(places["data"])
+        if not ref.is_absolute():
+            places["data"] = os.path.normpath(os.path.abspath(file.parent / ref))
+
+
 def read_scenario_data(path: str | Path) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
     """The raw scenario dict of a file with its ``extends`` chain resolved, and where each value came from.
 
@@ -240,6 +253,7 @@ def read_scenario_data(path: str | Path) -> tuple[dict[str, Any], dict[tuple[str
         seen[key] = len(chain)
         chain.append(current)
         data = read_toml_file(current)
+        _resolve_file_fields(data, current)
         ref = data.pop("extends", None)
         layers.append((current, data))
         current = None if ref is None else resolve_extends(ref, current)

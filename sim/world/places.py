@@ -9,7 +9,9 @@ Two sources: ``sweden`` loads the 290 Swedish municipalities shipped in
 ``data/README.md`` for attribution); ``synthetic`` draws places with log-normal
 populations on a 500 km square. Need profiles, severity and openness are drawn
 in both cases (the data set carries no need measures): this is a stated
-modelling assumption, not data.
+modelling assumption, not data. With ``sweden``, ``places.data`` may replace them
+(and the target-group sizes) by a user's own municipal indicators, after the draws
+(:mod:`sim.world.place_data`, ``docs/place-data.md``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.params import OrganisationParams, Scenario
+from sim.world.place_data import PlaceValues, apply_place_data
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 MUNICIPALITIES_CSV = DATA_DIR / "swedish_municipalities.csv"
@@ -102,9 +105,15 @@ def build_places(scenario: Scenario, rng: np.random.Generator) -> Places:
     lat0 = float(np.mean(lat))
     y_km = (lat - lat0) * KM_PER_DEG_LAT
     x_km = (lon - float(np.mean(lon))) * KM_PER_DEG_LAT * np.cos(np.radians(lat0))
-    need = np.clip(rng.normal(pp.need_mean, pp.need_spread, (n, k)), 0.0, 1.0)
+    need_draw = rng.normal(pp.need_mean, pp.need_spread, (n, k))
+    need = np.clip(need_draw, 0.0, 1.0)
     severity = _beta(rng, pp.severity_mean, pp.severity_concentration, n)
     openness = _beta(rng, pp.openness_mean, pp.openness_concentration, n)
+    if pp.data is not None:  # after every draw: a mapped value changes only itself (common random numbers)
+        values = PlaceValues(code=code, name=name, population=population, target_size=target, need=need,
+                             severity=severity, openness=openness)
+        apply_place_data(values, pp.data, pp.code_column, pp.columns, pp.missing, need_draw - pp.need_mean,
+                         pp.target_scale)
     return Places(
         name=name, code=code, county=county, population=population, target_size=target,
         lat=lat, lon=lon, x_km=x_km, y_km=y_km, need=need, severity=severity,

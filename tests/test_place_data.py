@@ -86,6 +86,18 @@ def test_need_level_is_the_profile_when_need_spread_is_zero(tmp_path: Path) -> N
     assert np.all(np.delete(p.need, malmo, axis=0) == 0.5)
 
 
+def test_a_swedish_spreadsheet_export_is_read_as_written(tmp_path: Path) -> None:
+    """Windows-1252 text, ';' between cells, decimal commas, thousands grouped by (no-break) spaces, quotes."""
+    body = "".join(f'{c};"Kommun, {c}";{"1 234" if c == "0180" else "1\u00a0000"};7;12,5\n' for c in CODES)
+    path = scenario(tmp_path, 'data = "ind.csv"\n[places.columns]\ntarget_size = { column = "Unga 16\u201324" }\n'
+                              'severity = { column = "Andel", from = [0, 100] }\n')
+    (tmp_path / "ind.csv").write_bytes(("Kod;Län;Unga 16\u201324;\"Andel, %\";Andel\n" + body).encode("cp1252"))
+    p, _ = places_of(path, **{"places.code_column": "Kod"})
+    assert p.target_size[CODES.index("0180")] == round(1234 * 0.01)
+    assert p.target_size[CODES.index("0114")] == round(1000 * 0.01)
+    assert np.all(p.severity == 0.125)
+
+
 def test_relative_paths_are_read_from_the_file_that_names_them(tmp_path: Path) -> None:
     csv = "code,sev\n" + "".join(f"{c},0.3\n" for c in CODES)
     write(tmp_path / "lib" / "ind.csv", csv)
@@ -141,6 +153,7 @@ CASES = {
     "missing file": ('data = "nowhere.csv"\n' + SEV, None, ["nowhere.csv", "no such place data file"]),
     "unknown column": ('data = "ind.csv"\n[places.columns]\nseverity = { column = "sevv" }\n', _csv(GOOD),
                        ["ind.csv", "'sevv'", "places.columns.severity", "columns in the file: code, sev, persons"]),
+    "a column twice": ('data = "ind.csv"\n' + SEV, "code,sev,sev\n" + GOOD, ["ind.csv", "line 1", "'sev' appears more"]),
     "no code column": ('data = "ind.csv"\ncode_column = "kommun"\n' + SEV, _csv(GOOD), ["ind.csv", "'kommun'"]),
     "not a municipality": ('data = "ind.csv"\n' + SEV, _csv(GOOD + "0999,0.5,1\n"),
                            ["ind.csv", "line 292", "'0999'", "not a Swedish municipality"]),

@@ -53,6 +53,8 @@ KEYS: dict[str, tuple[str, ...]] = {
 """The keys each target's mapping may have."""
 
 CODE_PATTERN = re.compile(r"\d{4}")
+THOUSANDS = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?")
+"""A number with its thousands grouped by spaces, as Swedish exports write them (``1 234,5``)."""
 MAX_LISTED = 8
 """At most this many codes are listed in one message (the rest are counted)."""
 
@@ -124,7 +126,7 @@ class PlaceTable:
 
 
 def _read_text(path: Path) -> str:
-    """The file's text (UTF-8, a byte-order mark dropped); :class:`ScenarioError` naming it otherwise."""
+    """The file's text: UTF-8 (a byte-order mark dropped), else Windows-1252; :class:`ScenarioError` otherwise."""
     where = f"{path} (field places.data)"
     if not path.exists():
         raise ScenarioError(f"{where}: no such place data file (allowed: a CSV file; a relative path is read "
@@ -134,18 +136,24 @@ def _read_text(path: Path) -> str:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ScenarioError(f"{where}: too large for a place data file (at most {MAX_FILE_BYTES:,} bytes)")
     raw = path.read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ScenarioError(f"{where}: UTF-16 text (Excel's 'Unicode text'); save the file as CSV UTF-8")
     try:
         return raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise ScenarioError(f"{where}: not UTF-8 text (byte 0x{raw[err.start]:02x} on line {line}); "
-                            "save the file as UTF-8 CSV") from None
+        try:  # what a Swedish Excel writes as plain "CSV": codes and numbers are ASCII either way
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:
+            line = raw[: err.start].count(b"\n") + 1
+            raise ScenarioError(f"{where}: neither UTF-8 nor Windows-1252 text (byte 0x{raw[err.start]:02x} on "
+                                f"line {line}); save the file as CSV UTF-8") from None
 
 
 def read_place_table(path: Path, code_column: str, known_codes: set[str]) -> PlaceTable:
     """Read a place-data CSV: comment lines (``#``) and blank lines skipped, the first other line the header.
 
-    The delimiter is the first of ``,``, ``;``, tab found in the header. Codes must be
+    The delimiter is the one of ``,``, ``;``, tab that splits the header into the most
+    cells (``,`` on a tie). Codes must be
     4 digits, municipalities of ``known_codes`` and unique. :class:`ScenarioError` naming
     the file and line otherwise.
     """
@@ -154,8 +162,12 @@ def read_place_table(path: Path, code_column: str, known_codes: set[str]) -> Pla
     if not lines:
         raise ScenarioError(f"{path}: no header line (allowed: a CSV file with a header, e.g. code,name,...)")
     head_no, head_text = lines[0]
-    delimiter = next((d for d in (",", ";", "\t") if d in head_text), ",")
+    delimiter = max((",", ";", "\t"), key=lambda d: len(next(csv.reader([head_text], delimiter=d))))
     header = [h.strip() for h in next(csv.reader([head_text], delimiter=delimiter))]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise ScenarioError(f"{path}: line {head_no}: column {short(twice[0])} appears more than once in the header "
+                            "(allowed: distinct column names)")
     if code_column not in header:
         raise ScenarioError(f"{path}: line {head_no}: no column {short(code_column)} with the municipality codes "
                             f"(field places.code_column; columns in the file: {cut(', '.join(header), 300)})")
@@ -185,6 +197,8 @@ def _number(text: str, decimal_comma: bool) -> float | None:
     """A finite number from a cell (``None`` for an empty cell); ``ValueError`` otherwise."""
     if text == "":
         return None
+    if THOUSANDS.fullmatch(text):  # 1 234 567 (a space, no-break space or narrow no-break space)
+        text = re.sub(r"[ \u00a0\u202f]", "", text)
     if decimal_comma and text.count(",") == 1 and "." not in text:
         text = text.replace(",", ".")
     value = float(text)  # ValueError for text

@@ -122,6 +122,8 @@ class PlacesParams(_Section):
 
     @model_validator(mode="after")
     def _check_data(self) -> PlacesParams:
+        if self.data is not None and not self.data.strip():
+            raise ValueError("places.data is an empty string (allowed: the path of a CSV file, or no places.data)")
         if self.data is not None and self.source != "sweden":
             raise ValueError(
                 f"places.data is set but places.source is {self.source!r}: own place data joins the Swedish "

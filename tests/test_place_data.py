@@ -110,6 +110,14 @@ def test_relative_paths_are_read_from_the_file_that_names_them(tmp_path: Path) -
     assert np.all(p.severity == 0.3)
 
 
+def test_a_path_given_on_the_command_line_is_read_from_the_working_directory(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path / "here" / "ind.csv", "code,sev\n0180,0.75\n")
+    path = scenario(tmp_path / "elsewhere", 'missing = "default"\n' + SEV)
+    monkeypatch.chdir(tmp_path / "here")
+    p, _ = places_of(path, **{"places.data": "ind.csv"})
+    assert p.severity[CODES.index("0180")] == 0.75
+
+
 def test_the_example_scenario_takes_its_places_from_the_shipped_table() -> None:
     sc = load_scenario(ROOT / "scenarios" / "examples" / "own-data.toml")
     assert sc.places.data is not None and Path(sc.places.data).is_file()
@@ -187,6 +195,8 @@ CASES = {
     "bad to": ('data = "ind.csv"\n[places.columns]\nseverity = { column = "sev", to = [0, 2] }\n', _csv(GOOD),
                ["s.toml", "severity.to", "[0, 1]"]),
     "columns without data": (SEV, None, ["s.toml", "places.columns", "places.data"]),
+    "data without columns": ('data = "ind.csv"\n', _csv(GOOD), ["s.toml", "places.columns maps no column"]),
+    "empty path": ('data = ""\n' + SEV, None, ["s.toml", "places.data is an empty string"]),
 }
 
 

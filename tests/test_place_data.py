@@ -169,7 +169,7 @@ CASES = {
     "duplicated code": ('data = "ind.csv"\n' + SEV, _csv(GOOD + "1280,0.4,1\n"),
                         ["ind.csv", "line 292", "'1280'", "first on line", "one row per municipality"]),
     "missing rows": ('data = "ind.csv"\n' + SEV, _csv("".join(r for r in GOOD.splitlines(True) if r[:4] != "0180")),
-                     ["ind.csv", "'sev'", "0180 Stockholm", "no value for 1 municipalities", 'missing = "default"']),
+                     ["ind.csv", "'sev'", "0180 Stockholm", "no value for 1 municipality", 'missing = "default"']),
     "empty cell": ('data = "ind.csv"\n' + SEV, _csv(GOOD.replace("1280,0.5,", "1280,,")),
                    ["ind.csv", "1280 Malmö", "no value for 1"]),
     "non-numeric": ('data = "ind.csv"\n' + SEV, _csv(GOOD.replace("1280,0.5,", "1280,..,")),

@@ -153,9 +153,8 @@ def read_place_table(path: Path, code_column: str, known_codes: set[str]) -> Pla
     """Read a place-data CSV: comment lines (``#``) and blank lines skipped, the first other line the header.
 
     The delimiter is the one of ``,``, ``;``, tab that splits the header into the most
-    cells (``,`` on a tie). Codes must be
-    4 digits, municipalities of ``known_codes`` and unique. :class:`ScenarioError` naming
-    the file and line otherwise.
+    cells (``,`` on a tie). Codes must be 4 digits, municipalities of ``known_codes`` and
+    unique. :class:`ScenarioError` naming the file and line otherwise.
     """
     lines = [(i + 1, text) for i, text in enumerate(_read_text(path).splitlines())
              if text.strip() and not text.lstrip().startswith("#")]
@@ -185,7 +184,7 @@ def read_place_table(path: Path, code_column: str, known_codes: set[str]) -> Pla
                                 f"municipality code{hint} (allowed: the 4-digit SCB kommunkod as text, e.g. '0114')")
         if code not in known_codes:
             raise ScenarioError(f"{path}: line {line_no}: column {short(code_column)}: {short(code)} is not a Swedish "
-                                "municipality (allowed: one of the 290 codes in data/swedish_municipalities.csv)")
+                                f"municipality (allowed: one of the {len(known_codes)} codes in data/swedish_municipalities.csv)")
         if code in rows:
             raise ScenarioError(f"{path}: line {line_no}: column {short(code_column)}: code {short(code)} again "
                                 f"(first on line {rows[code][0]}; allowed: one row per municipality)")
@@ -263,9 +262,11 @@ def apply_place_data(
         if absent and missing != "default":
             listed = ", ".join(f"{values.code[i]} {values.name[i]}" for i in absent[:MAX_LISTED])
             more = f" and {len(absent) - MAX_LISTED} more" if len(absent) > MAX_LISTED else ""
+            noun = "municipality" if len(absent) == 1 else "municipalities"
             raise ScenarioError(f"{path}: column {m.column!r} (field places.columns.{m.target}): no value for "
-                                f"{len(absent)} municipalities ({listed}{more}); allowed: a row with a value for "
-                                "each of the 290, or places.missing = \"default\" to keep the model's own values")
+                                f"{len(absent)} {noun} ({listed}{more}); allowed: a row with a value for each of "
+                                f"the {len(values.code)}, or places.missing = \"default\" to keep the model's own "
+                                "values")
         idx = np.fromiter(got, dtype=np.int64, count=len(got))
         new = np.fromiter(got.values(), dtype=np.float64, count=len(got))
         if m.target == "target_size":

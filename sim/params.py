@@ -11,12 +11,14 @@ whose message names the file, the dotted field and the allowed range.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from sim.dates import parse_year_month
+from sim.interventions.schema import Intervention
 from sim.schema_base import (  # noqa: F401 - re-exported: the schema's building blocks
     MAX_ERRORS_SHOWN,
     MAX_FILE_BYTES,
@@ -379,6 +381,14 @@ class ValueParams(_Section):
         "Half-life of evidence: visible value older than this counts half in the visibility signal [months] "
         "(evidence ages, so the signal follows recent measured value rather than saturating).",
     )
+    deadweight: float = _f(
+        0.0, 0.0, 1.0, "Share of beneficiaries who would have found work or study anyway (the counterfactual) [-]; "
+        "it discounts economic value in value per krona. Default 0 (none assumed): set it from an effect study."
+    )
+    discount_rate: float = _f(
+        0.035, 0.0, 0.5, "Real yearly discount rate of future value and spending [1/year]; default 3.5 % as the "
+        "Swedish transport appraisal guidance ASEK recommends for public investments (Trafikverket, ASEK 7.0)."
+    )
     place_visibility_floor: float = _f(
         5.0, 1e-9, 1e12, "Smallest visibility scale of a place [persons] (a place's scale is its share of the national one)."
     )
@@ -417,6 +427,40 @@ class Scenario(_Section):
     population: PopulationParams = Field(default_factory=PopulationParams)
     value: ValueParams = Field(default_factory=ValueParams)
     scaling_up: ScalingUpParams = Field(default_factory=ScalingUpParams)
+    interventions: list[Intervention] = Field(
+        default_factory=list, max_length=1000,
+        description="What a strategy does over time ([[interventions]] tables; see docs/interventions.md).",
+    )
+
+    @model_validator(mode="after")
+    def _interventions_in_time(self) -> Scenario:
+        """Dates need ``run.start`` and may not fall before it; a ``set`` value must be in its field's range."""
+        start = self.run.start
+        for i, iv in enumerate(self.interventions):
+            where = f"interventions[{i}] (kind {iv.kind})"
+            for name in ("date", "end_date"):
+                value = getattr(iv, name)
+                if value is not None and start is None:
+                    raise ValueError(f"{where}: field {name} needs run.start (or give month instead)")
+            begin, end = iv.start_month(start), iv.stop_month(start)
+            if begin < 0:
+                raise ValueError(f"{where}: field date {iv.date} is before run.start {start}")
+            if end <= begin:
+                raise ValueError(f"{where}: it ends (month {end:g}) before it starts (month {begin:g})")
+            if iv.kind == "set":
+                section, field = iv.lever.split(".")
+                model = type(getattr(self, section))
+                info = model.model_fields.get(field)
+                if info is None or info.annotation not in (float, int):
+                    allowed = [k for k, f in model.model_fields.items() if f.annotation in (float, int)]
+                    raise ValueError(f"{where}: field lever {iv.lever!r} is not a numeric field of [{section}] "
+                                     f"(allowed: {', '.join(allowed)})")
+                lo = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), -math.inf)
+                hi = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), math.inf)
+                if not lo <= iv.value <= hi or (info.annotation is int and iv.value != int(iv.value)):
+                    raise ValueError(f"{where}: field value {iv.value!r} is outside the range of {iv.lever} "
+                                     f"([{lo}, {hi}])")
+        return self
 
     def to_toml_dict(self) -> dict[str, Any]:
         """The scenario as a plain dict (None values dropped), ready for TOML or JSON."""

@@ -147,6 +147,21 @@ def test_severity_data_leaves_the_organisations_as_they_were(tmp_path: Path) -> 
     assert np.array_equal(w0.places.need, w1.places.need) and np.array_equal(w0.places.openness, w1.places.openness)
 
 
+def test_mapped_severity_steers_the_need_rule_of_an_intervention(tmp_path: Path) -> None:
+    """``places = { rule = "highest_need", n = 3 }`` picks the three municipalities the file gives the highest severity."""
+    top = ["2584", "0114", "1280"]  # Kiruna, Upplands Väsby, Malmö
+    csv = "code,sev\n" + "".join(f"{c},{0.9 if c in top else 0.1}\n" for c in CODES)
+    path = scenario(tmp_path, 'data = "ind.csv"\n' + SEV, csv)
+    write(path, path.read_text(encoding="utf-8") + '[[interventions]]\nkind = "measurement"\nmonth = 0\n'
+                'places = { rule = "highest_need", n = 3 }\nbudget_sek = 1_000_000\n')
+    from sim.interventions.runtime import resolve_places
+
+    sc = load_scenario(path)
+    state = build_world(sc, Streams(3))
+    picked = np.flatnonzero(resolve_places(state, sc.interventions[0].places))
+    assert sorted(state.places.code[picked]) == sorted(top)
+
+
 # ----------------------------------------------------------------------------- errors: exit 2, nothing written
 
 GOOD = "".join(f"{c},0.5,{min(100, POP[c])}\n" for c in CODES)

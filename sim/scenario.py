@@ -220,7 +220,8 @@ def _resolve_file_fields(data: dict[str, Any], file: Path) -> None:
     """
     places = data.get("places")
     if isinstance(places, dict) and isinstance(places.get("data"), str) and places["data"].strip():
-        ref = Path(places["data"])
+        ref = Path(places["data"]).expanduser()
+        places["data"] = str(ref)
         if not ref.is_absolute():
             places["data"] = os.path.normpath(os.path.abspath(file.parent / ref))
 

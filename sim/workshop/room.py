@@ -37,10 +37,10 @@ from sim.workshop.decisions import (
 )
 from sim.workshop.roles import Role, default_roles
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-"""Room-code letters: no 0/O, 1/I/L look-alikes (32 symbols, 5 bits each)."""
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+"""Room-code symbols: no 0/O or 1/I/L look-alikes (31 symbols)."""
 CODE_LENGTH = 6
-"""Room-code length: 32**6 ~ 1.07e9 codes."""
+"""Room-code length: 31**6 ~ 8.9e8 codes."""
 ROUND_STEPS_DEFAULT = 12
 ROUND_STEPS_RANGE = (1, 60)
 NAME_MAX = 40

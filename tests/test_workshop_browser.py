@@ -47,12 +47,13 @@ class WorkshopServer:
         self.lines: list[str] = []
 
     def start(self, *args: str) -> dict[str, str]:
-        cmd = [sys.executable, "-m", "sim", "workshop", *args, "--dir", str(self.folder), "--port", str(self.port), "--no-qr"]
+        cmd = [sys.executable, "-m", "sim", "workshop", *args, "--dir", str(self.folder), "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      text=True, start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         info: dict[str, str] = {}
         deadline = time.monotonic() + 60
-        while "facilitator" not in info:
+        self.lines = []
+        while not (self.lines and self.lines[-1].startswith("(Ctrl-C")):
             line = self.proc.stdout.readline()
             assert line or self.proc.poll() is None, "server exited:\n" + "".join(self.lines)
             assert time.monotonic() < deadline, "server did not start:\n" + "".join(self.lines)
@@ -137,6 +138,7 @@ def test_four_participants_three_rounds_kill_and_resume(browser, server):
     t0 = time.monotonic()
     info = server.start("teaching")
     code, port = info["room code"], server.port
+    assert sum("█" in ln for ln in server.lines) >= 10  # the QR code of the join address, in the terminal
     errors: list[str] = []
     fac_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     fac = fac_ctx.new_page()

@@ -82,6 +82,6 @@ def line_chart(title: str, lines: Sequence[Line], marks: Sequence[tuple[float, s
     for ln in lines:
         out.append(f'<rect x="{lx}" y="{height - 11}" width="10" height="3" fill="{ln.colour}"/>'
                    f'<text class="ws-legend" x="{lx + 13}" y="{height - 6}" font-size="10">{escape(ln.label)}</text>')
-        lx += 18 + 6 * len(ln.label)
+        lx += 26 + 7 * len(ln.label)
     out.append("</svg>")
     return "".join(out)

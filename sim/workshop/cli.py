@@ -52,6 +52,9 @@ def register(app: typer.Typer) -> None:
             fail(f"--round-steps: allowed range [1, 60]; got {round_steps}")
         if room_dir.exists() and not room_dir.is_dir():
             fail(f"--dir {room_dir}: is a file, not a folder")
+        if host not in LOCAL_HOSTS:
+            typer.echo(f"warning: --host {host} serves the room to the network: anyone who can reach it on port {port} "
+                       "and has the room code can join. Use it on a network you trust.", err=True)
         import segno
 
         try:
@@ -80,9 +83,6 @@ def register(app: typer.Typer) -> None:
         join_url = f"{base}/?room={room.code}"
         code = segno.make(join_url, error="m")
         out = sys.stdout
-        if host not in LOCAL_HOSTS:
-            typer.echo(f"warning: --host {host} serves the room to the network: anyone who can reach {base} and has the "
-                       "room code can join. Use it on a network you trust.", err=True)
         state = f"resumed at round {room.round_no} ({len(room.played)} played)" if resumed else "new room"
         print(f"sim workshop: {room.scenario.name}, seed {room.seed}; {state}; saved in {room_dir}", file=out)
         print(f"room code: {room.code}", file=out)

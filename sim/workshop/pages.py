@@ -73,9 +73,10 @@ async function send(){try{const j=await api('/api/decide',{token:S.token,role:S.
 function situationHtml(v){const s=v.situation;if(s.agents){let h='<p>'+t('your_place')+': <b>'+esc(s.place)+'</b>; '
  +t('sites_running')+': <b id="sites-here">'+s.sites_here+'</b>; '+t('value_here')+': <b>'+s.value_here+'</b></p>'
  +'<div class="wrap"><table id="agents"><tr><th>id</th><th>'+t('status')+'</th><th>'+t('funding')+'</th><th>'
- +t('element')+'</th><th>F</th><th>L</th></tr>';for(const a of s.agents)h+='<tr><td>'+a.id+'</td><td>'+a.status
- +'</td><td>'+a.funding+'</td><td>'+a.element+'</td><td>'+(a.fidelity??'')+'</td><td>'+(a.fit??'')+'</td></tr>';
- return h+'</table></div>'}if('grants' in s)return '<p>'+t('grants')+': <b>'+s.grants+'</b>; '+t('applicants')+': <b>'
+ +t('element')+'</th><th>F</th><th>L</th></tr>';for(const a of s.agents)h+='<tr><td>'+a.id+'</td><td>'+esc(t('s_'+a.status))
+ +'</td><td>'+esc(t('fu_'+a.funding))+'</td><td>'+(a.element?esc(t('o_'+a.element)):'')+'</td><td>'+(a.fidelity??'')+'</td><td>'
+ +(a.fit??'')+'</td></tr>';h+='</table></div>';if(s.last_changed!==null)h+='<p class="muted" id="last-changed">'
+ +esc(t('last_round').replace('{n}',s.last_changed))+'</p>';return h}if('grants' in s)return '<p>'+t('grants')+': <b>'+s.grants+'</b>; '+t('applicants')+': <b>'
  +s.applicants.length+'</b></p>';return '<p>'+t('policy')+': <b>'+(s.policy_in_force?t('in_force'):t('not_in_force'))
  +'</b>; '+s.places_reached+' / '+s.places+'</p>'}
 function render(v){S.view=v;$('join').hidden=true;$('game').hidden=false;
@@ -115,7 +116,7 @@ function render(v){$('code').textContent=v.code;$('join-url').textContent=v.join
  const opts=r=>'<option value="">-</option>'+v.roles.map(x=>'<option value="'+x.key+'"'+(x.key===r?' selected':'')+'>'
   +esc(x.label)+'</option>').join('');
  if(!document.activeElement||!document.activeElement.classList.contains('assign'))
- $('participants').innerHTML='<tr><th>'+t('your_name')+'</th><th>'+t('role')+'</th><th></th><th></th></tr>'
+ $('participants').innerHTML='<tr><th>'+t('name')+'</th><th>'+t('role')+'</th><th></th><th></th></tr>'
   +v.participants.map(p=>'<tr data-pid="'+p.pid+'"><td>'+esc(p.name)+'</td><td><select class="assign" data-pid="'+p.pid+'">'
   +opts(p.role)+'</select></td><td>'+(p.decided?'<span class="ok">'+t('decided')+'</span>':'')+'</td><td><button '
   +'class="secondary kick" data-pid="'+p.pid+'">'+t('kick')+'</button></td></tr>').join('');

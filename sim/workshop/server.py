@@ -81,7 +81,8 @@ def role_situation(room: Room, key: str) -> dict[str, Any]:
                    "fit": None if np.isnan(o.fit[i]) else round(float(o.fit[i]), 3)} for i in role.agents]
         return {"agents": agents, "place": role.place_name,
                 "value_here": round(float(s.accounts.social[role.place]), 1),
-                "sites_here": int((o.running & (o.place == role.place)).sum())}
+                "sites_here": int((o.running & (o.place == role.place)).sum()),
+                "last_changed": len(room.played[-1].changed.get(key, [])) if room.played else None}
     if role.kind == "funder":
         applicants = [k for k, d in room.pending.items() if d.get("apply") == "yes"]
         return {"grants": int((o.running & (o.funding == Funding.PROJECT)).sum()), "applicants": applicants}

@@ -367,3 +367,25 @@ def test_serving_beyond_this_machine_is_warned(tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
     assert line.startswith(f"warning: --host 0.0.0.0 serves the room to the network: anyone who can reach it on port {port}")
+
+
+def test_a_room_on_a_scenario_with_interventions(tmp_path):
+    from sim.scenario import Scenario
+
+    base = load_scenario("teaching").model_dump(mode="json")
+    sc = Scenario.model_validate({**base, "interventions": [
+        {"kind": "measurement", "month": 6, "level": 0.6, "label": "measure everywhere"},
+        {"kind": "set", "month": 30, "lever": "levers.guardrails", "value": 0.7},
+    ]})
+    room = Room.create(sc, None, tmp_path / "room")
+    token, _ = room.join(room.code, "Nat", "national")
+    play(room)
+    play(room, {"national": (token, {"support": 90})})
+    play(room)
+    assert room.model.interventions.base.levers.institutionalisation_support == pytest.approx(0.9)
+    assert room.model.interventions.params_at(36).levers.guardrails == pytest.approx(0.7)  # its set lever still acts
+    assert identical_until(room) >= 12
+    assert same_rows(room.autopilot.collector.rows, stepped(sc, 36).collector.rows)  # the autopilot runs them too
+    again = Room.load(room.folder)
+    assert same_rows(again.model.collector.rows, room.model.collector.rows)
+    assert "measure everywhere" in report_html(room, "en")

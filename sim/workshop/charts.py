@@ -31,9 +31,9 @@ def _nice_max(v: float) -> float:
     return 10 * mag
 
 
-def line_chart(title: str, lines: Sequence[Line], marks: Sequence[tuple[float, str]] = (), width: int = 360,
+def line_chart(title: str, lines: Sequence[Line], marks: Sequence[tuple] = (), width: int = 360,
                height: int = 190, css_class: str = "ws-chart") -> str:
-    """An SVG chart of ``lines`` with vertical ``marks`` (x [months], label), scaled to its box (``viewBox``).
+    """An SVG chart of ``lines`` with vertical ``marks`` (x [months], label[, colour]), scaled to its box (``viewBox``).
 
     The SVG scales to the width of its container (readable on a 390 px phone and on a projector).
     """
@@ -60,10 +60,11 @@ def line_chart(title: str, lines: Sequence[Line], marks: Sequence[tuple[float, s
         out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{y1 * frac:,.4g}</text>')
     for x in (x0, (x0 + x1) / 2, x1):
         out.append(f'<text x="{px(x):.1f}" y="{height - 20}" font-size="10" text-anchor="middle">{x:g}</text>')
-    for x, label in marks:
+    for x, label, *colour in marks:
         if x0 <= x <= x1:
+            stroke = colour[0] if colour else "#ef6c00"
             out.append(f'<line class="ws-mark" x1="{px(x):.1f}" x2="{px(x):.1f}" y1="{top}" y2="{top + ph}" '
-                       f'stroke="#ef6c00" stroke-dasharray="3,3"><title>{escape(label)}</title></line>')
+                       f'stroke="{stroke}" stroke-dasharray="3,3"><title>{escape(label)}</title></line>')
     for ln in lines:
         pts, segs = [], []
         for x, y in zip(ln.x, ln.y, strict=True):

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.interventions import markers
 from sim.workshop.charts import COLOURS, Line, line_chart
 from sim.workshop.decisions import AUTO, is_auto
 from sim.workshop.i18n import Lang, tr
@@ -58,6 +59,7 @@ def series(room: Room, column: str) -> dict[str, list[float]]:
 def debrief_charts(room: Room, lang: Lang | str) -> list[str]:
     """One SVG per :data:`DEBRIEF_COLUMNS`: the room (solid) beside the autopilot (dashed), rounds marked."""
     marks = [(r.start_step * room.scenario.run.dt, f"{tr('round', lang)} {r.number}") for r in room.played]
+    marks += [(m.month, m.label, "#6a1b9a") for m in markers(room.scenario)]  # the scenario's own interventions
     out = []
     for col in DEBRIEF_COLUMNS:
         s = series(room, col)

@@ -222,6 +222,16 @@ def apply_national_decision(state: SimState, d: dict[str, Any], ctx: Context) ->
         bring_policy_into_force(state, ctx.params)
 
 
+def install_params(model: Any, params: Scenario) -> None:
+    """Make ``params`` the scenario a model's next steps use (also the base of its interventions, if any)."""
+    if params is model.params:
+        return
+    model.params = params
+    if getattr(model, "interventions", None) is not None:  # the interventions pass their scenario to the step
+        model.interventions.base = params
+        model.interventions._cache = None  # its ``set`` levers are recomputed on the new base
+
+
 def bring_policy_into_force(state: SimState, params: Scenario) -> None:
     """The scaling-up policy comes into force now: what :func:`sim.elements.spread.scale_up` does once triggered."""
     su = params.scaling_up

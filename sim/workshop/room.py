@@ -32,6 +32,7 @@ from sim.workshop.decisions import (
     DecisionError,
     apply_round,
     auto_decision,
+    install_params,
     is_auto,
     validate_decision,
 )
@@ -161,7 +162,7 @@ class Room:
     def _run(self, number: int, decisions: dict[str, dict[str, Any]], steps: int) -> dict[str, list[int]]:
         ctx = Context(self.model.params, steps, self.seed, number, [])
         changed = apply_round(self.model.state, self.roles, decisions, ctx)
-        self.model.params = ctx.params
+        install_params(self.model, ctx.params)
         for _ in range(steps):
             self.model.step()
             self.autopilot.step()

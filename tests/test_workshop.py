@@ -202,6 +202,15 @@ def test_room_codes_are_random_and_unambiguous():
     assert not set("0O1IL") & set(CODE_ALPHABET)
 
 
+def test_the_facilitator_chooses_the_played_place(teaching, tmp_path):
+    room = Room.create(teaching, None, tmp_path / "r", place="place 4")
+    mun, civ = room.roles[:2]
+    o = room.model.state.orgs
+    assert mun.place_name == civ.place_name == "Place 4" and mun.agents
+    assert (o.place[list(mun.agents)] == mun.place).all() and (o.sector[list(mun.agents)] == 0).all()
+    assert Room.load(room.folder).roles == room.roles
+
+
 def test_a_room_without_decisions_is_its_autopilot(room):
     for _ in range(3):
         play(room)
@@ -343,6 +352,10 @@ def test_sim_workshop_refuses_bad_input(tmp_path):
     res = runner.invoke(app, ["workshop", "--dir", str(tmp_path / "file")])
     assert res.exit_code == 2 and "is a file" in res.output
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()  # nothing written
+    res = runner.invoke(app, ["workshop", "--place", "Atlantis", "--dir", str(tmp_path / "d")])
+    assert res.exit_code == 2
+    assert "--place 'Atlantis': not a place with an eligible public organisation; allowed: Place" in res.output
+    assert not (tmp_path / "d").exists()
     Room.create(load_scenario("teaching"), None, tmp_path / "c")
     res = runner.invoke(app, ["workshop", "district", "--dir", str(tmp_path / "c")])
     assert res.exit_code == 2 and "holds a room already" in res.output

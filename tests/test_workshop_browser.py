@@ -179,6 +179,8 @@ def test_four_participants_three_rounds_kill_and_resume(browser, server):
     fac.locator("#close:not([disabled])").click()
     wait_round(players["municipality"], 3)
     before_kill = saved(server.folder)
+    table = pd.read_parquet(server.folder / "decisions.parquet")  # also saved as a table after every round
+    assert sorted(table["round"].unique()) == [1, 2]
     assert [r["number"] for r in before_kill["played"]] == [1, 2]
 
     # each participant's decisions reached only its own agents (rows the server saw change when applying them)
@@ -217,6 +219,16 @@ def test_four_participants_three_rounds_kill_and_resume(browser, server):
         wait_round(pg, 3)
         pg.locator("#offline").wait_for(state="hidden", timeout=WAIT_MS)
     assert players["funder"].locator("#status").inner_text().startswith("P2 funder")
+    # a participant who drops out (closes the page) and comes back gets its role again; English on request
+    ctx = players["national"].context
+    players["national"].close()
+    pg = players["national"] = ctx.new_page()
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(info["join"])
+    pg.locator("#status").filter(has_text="P3 national").wait_for(timeout=WAIT_MS)
+    pg.get_by_role("button", name="English").click()
+    pg.locator("#status-round").filter(has_text="Round 3").wait_for(timeout=WAIT_MS)
+    assert pg.locator("label[for='f-support']").inner_text() == "Support for making permanent (%)"
 
     # round 3: the municipality does not decide (keeps its last choice); the funder renews grants
     fac.reload()

@@ -41,6 +41,8 @@ def register(app: typer.Typer) -> None:
         round_steps: Annotated[int, typer.Option("--round-steps", help="Steps per round (1..60; default 12 = a year "
                                                  "of monthly steps).")] = 12,
         set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: dotted.key=value.")] = None,
+        place: Annotated[str | None, typer.Option("--place", help="Place the municipality and the civil-society "
+                                                  "organisation play (default: the first place not yet reached).")] = None,
         qr: Annotated[bool, typer.Option("--qr/--no-qr", help="Print the join address as a QR code.")] = True,
     ) -> None:
         """Start a workshop room: participants join from phones or laptops, each plays one actor, in rounds."""
@@ -67,16 +69,18 @@ def register(app: typer.Typer) -> None:
 
         try:
             if (room_dir / ROOM_FILE).is_file():
-                if scenario is not None or set_ or seed is not None:
-                    fail(f"--dir {room_dir}: holds a room already (resumed as saved); give no scenario, --set or "
-                         "--seed, or choose another --dir")
+                if scenario is not None or set_ or seed is not None or place is not None:
+                    fail(f"--dir {room_dir}: holds a room already (resumed as saved); give no scenario, --set, "
+                         "--seed or --place, or choose another --dir")
                 room = Room.load(room_dir)
                 resumed = True
             else:
                 sc = load_or_exit(scenario or "teaching", set_)
-                room = Room.create(sc, seed, room_dir, scenario or "teaching", round_steps)
+                room = Room.create(sc, seed, room_dir, scenario or "teaching", round_steps, place)
                 resumed = False
         except (OSError, ValueError, KeyError, TypeError, RoomError) as err:
+            if str(err).startswith("--place"):
+                fail(str(err))
             fail(f"--dir {room_dir}: cannot {'read the room' if (room_dir / ROOM_FILE).is_file() else 'start'} "
                  f"({type(err).__name__}: {err})")
         base = join_address(host, port)

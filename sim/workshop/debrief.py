@@ -18,6 +18,8 @@ from sim.workshop.decisions import AUTO, is_auto
 from sim.workshop.i18n import Lang, tr
 from sim.workshop.room import Room
 
+DECISIONS_FILE = "decisions.parquet"
+"""The table of every decision in force, written beside ``room.json`` after every round."""
 DEBRIEF_COLUMNS = ("orgs_adopted", "sites_running", "people_benefiting", "value_social", "visible_value")
 """Model-table columns set side by side in the debrief."""
 
@@ -144,7 +146,7 @@ def report_html(room: Room, lang: Lang | str = "sv") -> str:
         note = f"! {note}: not so (identical until step {d['identical_until_step']})"
     rows = []
     for t in d["timeline"]:
-        cells = "".join(f"<td><b>{e['text'] if e['source'] != 'auto' else tr('o_auto', lang)}</b>"
+        cells = "".join(f"<td><b>{escape(e['text'] if e['source'] != 'auto' else tr('o_auto', lang))}</b>"
                         f"<br><small>{escape(tr('source_' + e['source'], lang))} {escape(e['player'])}</small></td>"
                         for e in t["rounds"])
         rows.append(f"<tr><th>{escape(t['label'])}</th>{cells}</tr>")

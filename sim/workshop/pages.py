@@ -82,7 +82,7 @@ function situationHtml(v){const s=v.situation;if(s.agents){let h='<p>'+t('your_p
 function render(v){S.view=v;$('join').hidden=true;$('game').hidden=false;
  $('status').innerHTML='<b>'+esc(v.name)+'</b> &middot; '+(v.role?esc(v.role.label):'')+' &middot; <span id="status-round">'
  +t('round')+' '+v.round+'</span> &middot; '+t('month')+' '+v.month+'<br><span id="phase">'+esc(t('phase_'+v.phase))+'</span>';
- $('paused').hidden=!v.paused;
+ $('paused').hidden=!v.paused;$('decision').hidden=v.phase==='ended';
  if(!v.role){$('decision').innerHTML='<p>'+t('no_role')+'</p>';S.formKey=null}
  else{const key=v.role.key+'/'+v.round+'/'+v.phase+'/'+S.lang;if(S.formKey!==key){S.formKey=key;
   $('decision').innerHTML='<h2>'+t('your_decision')+'</h2>'+v.fields.map(f=>fieldInput(f,v.decision[f.name])).join('')
@@ -156,15 +156,17 @@ def participant_page() -> str:
 <label for="join-role" data-t="role"></label><select id="join-role"></select>
 <button id="join-btn" data-t="join"></button><p id="join-msg" class="err"></p></section>
 <section id="game" hidden><div class="card" id="status"></div><div id="paused" class="banner" data-t="paused" hidden></div>
+<div id="debrief"></div>
 <div class="cols"><div><div class="card" id="decision"></div><div class="card" id="situation"></div></div>
 <div><h2 data-t="shared"></h2><div class="grid" id="charts"></div><h3 data-t="others"></h3><div id="others"></div></div></div>
-<div id="debrief"></div></section>"""
+</section>"""
     return _page("title", body, PARTICIPANT_JS)
 
 
 def facilitator_page() -> str:
     """The facilitator's page (its key is in its address, printed by ``sim workshop``)."""
     body = """
+<div id="debrief"></div>
 <div class="cols"><section><div class="card"><div class="muted" data-t="room_code"></div><div class="code" id="code"></div>
 <div class="muted"><span data-t="join_at"></span> <span id="join-url"></span></div><div id="qr"></div></div>
 <div class="card"><div id="state"></div>
@@ -175,6 +177,5 @@ def facilitator_page() -> str:
 <button id="set-steps" class="secondary" data-t="set"></button><p id="act-msg" class="err"></p></div>
 <div class="card"><h3 data-t="participants"></h3><div class="wrap"><table id="participants"></table></div></div>
 <div class="card"><h3 data-t="refusals"></h3><ul id="refusals"></ul></div></section>
-<section><div class="grid" id="charts"></div><div class="wrap"><table id="places"></table></div></section></div>
-<div id="debrief"></div>"""
+<section><div class="grid" id="charts"></div><div class="wrap"><table id="places"></table></div></section></div>"""
     return _page("facilitator", body, FACILITATOR_JS)

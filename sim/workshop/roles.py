@@ -67,10 +67,32 @@ def played_place(state: SimState) -> int:
     raise ValueError("workshop: no place has an eligible public organisation (raise organisations.eligible_share.public)")
 
 
-def default_roles(state: SimState) -> list[Role]:
-    """The four roles of a room on a freshly built world (deterministic in the scenario and seed)."""
+def place_id(state: SimState, name: str) -> int:
+    """The id of the place called ``name`` (case-insensitive) with an eligible public organisation.
+
+    Raises:
+        ValueError: no such place, or none of its public organisations can adopt (names the allowed places).
+    """
     o = state.orgs
-    x = played_place(state)
+    names = [str(n) for n in state.places.name]
+    playable = np.bincount(o.place[o.eligible & (o.sector == Sector.PUBLIC)], minlength=state.places.n) > 0
+    for i, n in enumerate(names):
+        if n.casefold() == name.strip().casefold() and playable[i]:
+            return i
+    allowed = [n for i, n in enumerate(names) if playable[i]]
+    more = f" ... ({len(allowed)} in all)" if len(allowed) > 12 else ""
+    raise ValueError(f"--place {name!r}: not a place with an eligible public organisation; allowed: "
+                     f"{', '.join(allowed[:12])}{more}")
+
+
+def default_roles(state: SimState, place: str | None = None) -> list[Role]:
+    """The four roles of a room on a freshly built world (deterministic in the scenario and seed).
+
+    ``place``: name of the place the municipality and the civil-society organisation play
+    (default: :func:`played_place`).
+    """
+    o = state.orgs
+    x = played_place(state) if place is None else place_id(state, place)
     name = str(state.places.name[x])
     here = o.place == x
     pub = tuple(int(i) for i in np.flatnonzero(here & (o.sector == Sector.PUBLIC) & o.eligible))

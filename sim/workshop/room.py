@@ -112,6 +112,7 @@ class Room:
     facilitator_key: str
     scenario_label: str = ""
     round_steps: int = ROUND_STEPS_DEFAULT
+    place: str | None = None
     phase: str = "lobby"
     paused: bool = False
     reveal: bool = False
@@ -127,11 +128,15 @@ class Room:
     # ------------------------------------------------------------------ building, saving, resuming
     @classmethod
     def create(cls, scenario: Scenario, seed: int | None, folder: Path, label: str = "",
-               round_steps: int = ROUND_STEPS_DEFAULT) -> Room:
-        """A new room with a fresh code and facilitator key, saved in ``folder``."""
+               round_steps: int = ROUND_STEPS_DEFAULT, place: str | None = None) -> Room:
+        """A new room with a fresh code and facilitator key, saved in ``folder``.
+
+        ``place``: name of the place the site-holding roles play (default: see :func:`default_roles`).
+        Raises ValueError for a place that cannot be played, before anything is written.
+        """
         check_round_steps(round_steps)
         room = cls(scenario, scenario.run.seed if seed is None else int(seed), Path(folder), new_room_code(),
-                   secrets.token_urlsafe(18), label, round_steps)
+                   secrets.token_urlsafe(18), label, round_steps, place)
         room.rebuild()
         room.save()
         return room
@@ -143,7 +148,7 @@ class Room:
         data = json.loads(path.read_text(encoding="utf-8"))
         room = cls(
             Scenario.model_validate(data["scenario"]), int(data["seed"]), Path(folder), data["code"],
-            data["facilitator_key"], data.get("scenario_label", ""), int(data["round_steps"]), data["phase"],
+            data["facilitator_key"], data.get("scenario_label", ""), int(data["round_steps"]), data.get("place"), data["phase"],
             bool(data["paused"]), bool(data["reveal"]), data["pending"],
             [PlayedRound(**r) for r in data["played"]],
             {p["token_hash"]: Participant(**p) for p in data["participants"]}, data["refusals"],
@@ -155,7 +160,7 @@ class Room:
         """Build the model and its autopilot twin and replay every played round (deterministic)."""
         self.model = build_model(self.scenario, self.seed)
         self.autopilot = build_model(self.scenario, self.seed)
-        self.roles = default_roles(self.model.state)
+        self.roles = default_roles(self.model.state, self.place)
         for r in self.played:
             self._run(r.number, r.decisions, r.steps)
 
@@ -173,7 +178,7 @@ class Room:
         return {
             "version": 1, "code": self.code, "facilitator_key": self.facilitator_key,
             "scenario": self.scenario.model_dump(mode="json"), "scenario_label": self.scenario_label,
-            "seed": self.seed, "round_steps": self.round_steps, "phase": self.phase, "paused": self.paused,
+            "seed": self.seed, "round_steps": self.round_steps, "place": self.place, "phase": self.phase, "paused": self.paused,
             "reveal": self.reveal, "pending": self.pending, "played": [asdict(r) for r in self.played],
             "participants": [asdict(p) for p in self.participants.values()], "refusals": self.refusals,
             "roles": [r.to_json() for r in self.roles],

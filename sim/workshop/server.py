@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -21,7 +22,7 @@ from sim.codes import FUNDING_NAMES, STATUS_NAMES, Funding
 from sim.scenario import ELEMENTS, SECTORS
 from sim.workshop import pages
 from sim.workshop.charts import COLOURS, Line, line_chart
-from sim.workshop.debrief import debrief_data, decisions_frame, report_html, role_label
+from sim.workshop.debrief import DECISIONS_FILE, debrief_data, decisions_frame, report_html, role_label, write_decisions
 from sim.workshop.decisions import FIELDS
 from sim.workshop.i18n import table, tr
 from sim.workshop.room import Room, RoomError
@@ -154,7 +155,8 @@ def create_app(room: Room, join_url: str, qr_svg: str = "") -> Starlette:
         async def endpoint(request: Request) -> Response:
             try:
                 body = await _body(request)
-                return JSONResponse(handler(body))
+                # in a worker thread: running a round does not stop the server answering (the room's lock orders actions)
+                return JSONResponse(await run_in_threadpool(handler, body))
             except RoomError as err:
                 return _error(err)
         return endpoint
@@ -192,6 +194,9 @@ def create_app(room: Room, join_url: str, qr_svg: str = "") -> Starlette:
             "round_steps": lambda: room.set_round_steps(body.get("steps")),
             "kick": lambda: room.kick(body.get("pid")), "assign": lambda: room.assign(body.get("pid"), body.get("role")),
         }[action]()
+        if action in ("close", "restart", "end"):  # the decisions in force, also as a table beside room.json
+            with room.lock:
+                write_decisions(room, room.folder / DECISIONS_FILE)
         return {"ok": True}
 
     async def report(request: Request) -> Response:

@@ -228,8 +228,7 @@ def install_params(model: Any, params: Scenario) -> None:
         return
     model.params = params
     if getattr(model, "interventions", None) is not None:  # the interventions pass their scenario to the step
-        model.interventions.base = params
-        model.interventions._cache = None  # its ``set`` levers are recomputed on the new base
+        model.interventions.rebase(params)  # its ``set`` levers are applied on the new base
 
 
 def bring_policy_into_force(state: SimState, params: Scenario) -> None:

@@ -1,0 +1,39 @@
+"""Intervention markers on charts: a labelled vertical line at the month each intervention starts.
+
+The markers come from :func:`sim.interventions.markers` of the scenario a run (or a
+comparison's variant) was made from; the scenario is read from the folder
+(``manifest.json`` of a run, ``scenarios.json`` of a comparison), so a report never
+depends on the scenario file still being where it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def scenario_markers(data: dict[str, Any] | None, source: str = "stored scenario") -> list[Any]:
+    """The intervention markers of a stored scenario dict (``[]`` when there is none or it has no interventions)."""
+    if not data or not data.get("interventions"):
+        return []
+    from sim.interventions import markers
+    from sim.scenario import scenario_from_dict
+
+    return list(markers(scenario_from_dict(data, source=source)))
+
+
+def draw_markers(ax: Any, markers: list[Any], colour: str = "#444444", label: bool = True) -> None:
+    """Dotted vertical lines at each marker's start month [model months]; its label written along the line."""
+    for mk in markers:
+        ax.axvline(mk.month, color=colour, ls=":", lw=1.1, alpha=0.9)
+        if label:
+            ax.text(mk.month, 0.98, f" {mk.label}", transform=ax.get_xaxis_transform(), rotation=90,
+                    va="top", ha="right", fontsize=6.5, color=colour, alpha=0.9)
+
+
+def marker_rows(markers: list[Any], scenario: str | None = None) -> list[list[Any]]:
+    """Table rows of markers: (scenario,) start month, end month, date, kind, label."""
+    rows = []
+    for mk in markers:
+        row = [mk.month, mk.end_month, mk.date, mk.kind, mk.label]
+        rows.append(([scenario] if scenario is not None else []) + row)
+    return rows

@@ -57,7 +57,7 @@ def read_comparison(folder: Path) -> dict[str, Any]:
     data: dict[str, Any] = {"manifest": manifest}
     for key, name, reader in (
         ("results", "results.parquet", pd.read_parquet),
-        ("differences", "differences.csv", lambda p: pd.read_csv(p, float_precision="round_trip")),
+        ("differences", "differences.csv", pd.read_csv),
     ):
         try:
             data[key] = reader(folder / name)

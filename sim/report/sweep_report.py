@@ -63,7 +63,7 @@ def _analysis(folder: Path, method: str) -> tuple[pd.DataFrame, pd.DataFrame, st
 
         analyze_sweep(folder)
         where = f"computed now as `sim analyze {folder}` does (1000 resamples, 95 % CI) and written to {adir}/"
-    indices = pd.read_csv(idx, float_precision="round_trip") if idx.stat().st_size > 1 else pd.DataFrame()
+    indices = pd.read_csv(idx) if idx.stat().st_size > 1 else pd.DataFrame()
     return indices, pd.read_csv(nan), where
 
 

@@ -179,12 +179,19 @@ def mean_ci(x: np.ndarray, conf_level: float = 0.95) -> tuple[float, float, floa
 
 
 def value_table(results: pd.DataFrame, labels: list[str], conf_level: float) -> str:
-    """Per scenario: mean intervention cost, net economic value and value per SEK over replicates, with CIs."""
+    """Per scenario: mean intervention cost, net economic value and value per SEK over replicates, with CIs.
+
+    Beside them, against the reference (paired seed by seed): the extra net economic value
+    [SEK] with its paired t-interval, and the extra value per extra SEK spent (mean extra
+    value / mean extra cost; '—' when the scenario spends no more than the reference).
+    """
     pct = f"{conf_level:.0%}"
     headers = ["scenario"]
     for _, head in VALUE_COLUMNS:
         headers += [head, f"{pct} CI"]
-    headers.append("replicates")
+    headers += ["extra net value vs reference [SEK]", f"{pct} CI", "extra value per extra SEK [SEK/SEK]",
+                "replicates"]
+    ref = results[results["scenario"] == labels[0]].set_index("replicate") if labels else pd.DataFrame()
     rows = []
     for lab in labels:
         sub = results[results["scenario"] == lab]
@@ -194,11 +201,32 @@ def value_table(results: pd.DataFrame, labels: list[str], conf_level: float) -> 
                 row += [None, None]
                 continue
             m, lo, hi, _n = mean_ci(sub[col].to_numpy(float), conf_level)
-            row += [m if math.isfinite(m) else None,
-                    f"{fmt_number(lo)} to {fmt_number(hi)}" if math.isfinite(lo) else None]
+            row += [m if math.isfinite(m) else None, _interval(lo, hi)]
+        row += _extra_value(ref, sub.set_index("replicate"), conf_level) if lab != labels[0] else [None, None, None]
         row.append(len(sub))
         rows.append(row)
     return table(headers, rows, table_id="value-per-krona")
+
+
+def _interval(lo: float, hi: float) -> str | None:
+    return f"{fmt_number(lo)} to {fmt_number(hi)}" if math.isfinite(lo) and math.isfinite(hi) else None
+
+
+def _extra_value(ref: pd.DataFrame, oth: pd.DataFrame, conf_level: float) -> list[Any]:
+    """``[mean extra value, its CI text, extra value per extra SEK]`` of ``oth`` over ``ref`` (paired by replicate)."""
+    value, cost = VALUE_COLUMNS[1][0], VALUE_COLUMNS[0][0]
+    if value not in oth.columns or value not in ref.columns:
+        return [None, None, None]
+    idx = ref.index.intersection(oth.index)
+    dv = oth.loc[idx, value].to_numpy(float) - ref.loc[idx, value].to_numpy(float)
+    m, lo, hi, _n = mean_ci(dv, conf_level)
+    per = None
+    if cost in oth.columns and cost in ref.columns:
+        dc = oth.loc[idx, cost].to_numpy(float) - ref.loc[idx, cost].to_numpy(float)
+        ok = np.isfinite(dv) & np.isfinite(dc)
+        if ok.any() and dc[ok].mean() > 0:
+            per = float(dv[ok].mean() / dc[ok].mean())
+    return [m if math.isfinite(m) else None, _interval(lo, hi), per]
 
 
 NOTES = """<ul class='note'>
@@ -211,8 +239,10 @@ with a {pct} confidence interval (paired t). If the interval lies wholly above (
 higher (lower) than the reference with about {pct} confidence; if it spans zero, the runs cannot tell them
 apart. More replicates narrow the interval (roughly with the square root of their number).</li>
 <li><b>Value per krona</b> is the net economic value (after deadweight, discounted) divided by what the
-interventions spent, per run, averaged over replicates. '&mdash;' means not available: nothing was spent,
-or the model version did not report it.</li>
+interventions spent, per run, averaged over replicates; it counts all value, also what would have come
+without the interventions. <b>Extra value per extra SEK</b> asks what the strategy adds: the extra net value
+over the reference (paired seed by seed) divided by the extra spending. '&mdash;' means not available:
+nothing (extra) was spent, or the model version did not report it.</li>
 <li>The model is a tool for thinking about strategies, not a forecast: compare scenarios, do not read
 absolute numbers as predictions.</li>
 </ul>"""

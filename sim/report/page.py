@@ -31,7 +31,7 @@ color:#222;line-height:1.4}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
 th,td{padding:.25em .6em;border-bottom:1px solid #e4e4e4;text-align:right}
-th{background:#f4f4f4}td.l,th.l{text-align:left}td.l{white-space:nowrap}
+th{background:#f4f4f4}td.l,th.l{text-align:left}td{white-space:nowrap}.scroll{overflow-x:auto}
 .meta td{text-align:left;border:none;padding:.1em .8em .1em 0}.note{color:#555;font-size:.92em}
 img{max-width:100%;height:auto}
 """
@@ -74,7 +74,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, table_id: st
     ident = f" id='{html.escape(table_id)}'" if table_id else ""
     head = "".join(f"<th{' class=l' if i < left else ''}>{html.escape(h)}</th>" for i, h in enumerate(headers))
     body = "".join("<tr>" + "".join(cell(v, left=i < left) for i, v in enumerate(r)) + "</tr>" for r in rows)
-    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<div class='scroll'><table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def figure_img(fig: Any, alt: str, dpi: int = 100) -> str:

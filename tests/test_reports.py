@@ -24,6 +24,22 @@ from sim.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 TEACHING = (ROOT / "scenarios" / "teaching.toml").read_text(encoding="utf-8")
 REPLICATES, STEPS = 3, 24
+INTERVENTIONS = """
+[[interventions]]
+kind = "measurement"
+month = 6
+places = "all"
+budget_sek = 2_000_000
+label = "measure everywhere"
+
+[[interventions]]
+kind = "training"
+month = 12
+end_month = 20
+places = "all"
+budget_sek = 1_000_000
+"""
+"""Two interventions the variant adds: a labelled one and one labelled by the model (kind and places)."""
 
 
 class Tables(HTMLParser):
@@ -104,15 +120,16 @@ def cli(*args: str) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """teaching vs a variant with a weaker effect, 3 replicate seeds, 24 months, with --report."""
+    """teaching vs a variant with a weaker effect and two interventions, 3 replicate seeds, 24 months, --report."""
     tmp = tmp_path_factory.mktemp("cmp")
     weak = tmp / "weaker-effect-on-the-target-group.toml"
-    weak.write_text(TEACHING + "\n[solution]\neffect_size = 0.01\n", encoding="utf-8")
+    weak.write_text(TEACHING + "\n[solution]\neffect_size = 0.01\n" + INTERVENTIONS, encoding="utf-8")
     out = tmp / "cmp"
     code, output = cli("compare", "teaching", str(weak), "--replicates", str(REPLICATES), "--steps", str(STEPS),
                        "--out", str(out), "--in-process", "--report")
     assert code == 0, output
     (tmp / "terminal.txt").write_text(output, encoding="utf-8")
+    weak.unlink()  # the report must not need the scenario file any more (scenarios.json keeps it)
     return out
 
 
@@ -147,14 +164,75 @@ def test_compare_report_value_per_krona_table(comparison: Path) -> None:
     _, page = read_page(comparison / "report.html")
     results = pd.read_parquet(comparison / "results.parquet")
     rows = {r[0][0]: r for r in page.tables["value-per-krona"]}
-    assert set(rows) == set(results["scenario"])
+    assert set(rows) == set(results["scenario"]) == {"teaching", "weaker-effect-on-the-target-group"}
+    by = {lab: g.set_index("replicate") for lab, g in results.groupby("scenario")}
     for col, k in (("intervention_cost_sek", 1), ("economic_value_net_sek", 3), ("value_per_sek", 5)):
         for lab, row in rows.items():
-            x = results.loc[results["scenario"] == lab, col].to_numpy(float) if col in results else np.array([])
+            x = by[lab][col].to_numpy(float)
             if not np.isfinite(x).any():
                 assert row[k][0] == "\u2014", (lab, col)  # absent: a dash, never 0 or nan
             else:
                 assert float(row[k][1]) == pytest.approx(np.nanmean(x), rel=1e-12)
+                assert_rounded(row[k][0], np.nanmean(x))
+    assert rows["teaching"][5][0] == "\u2014"  # nothing spent: no value per krona
+    spent = by["weaker-effect-on-the-target-group"]["intervention_cost_sek"]
+    assert (spent > 0).all() and (spent <= 3_000_000).all()
+    ref, var = by["teaching"], by["weaker-effect-on-the-target-group"]
+    dv = var["economic_value_net_sek"] - ref["economic_value_net_sek"]
+    dc = var["intervention_cost_sek"] - ref["intervention_cost_sek"]
+    row = rows["weaker-effect-on-the-target-group"]
+    assert float(row[7][1]) == pytest.approx(dv.mean(), rel=1e-12, abs=1e-6)
+    assert float(row[9][1]) == pytest.approx(dv.mean() / dc.mean(), rel=1e-12)
+
+
+def test_compare_report_marks_the_interventions(comparison: Path) -> None:
+    text, page = read_page(comparison / "report.html")
+    listed = [[c[0] for c in r] for r in page.tables["interventions"]]
+    assert listed == [
+        ["weaker-effect-on-the-target-group", "6", "\u2014", "\u2014", "measurement", "measure everywhere"],
+        ["weaker-effect-on-the-target-group", "12", "20", "\u2014", "training", "training: all places"],
+    ]
+    stored = json.loads((comparison / "scenarios.json").read_text())
+    assert set(stored) == {"teaching", "weaker-effect-on-the-target-group"}
+    assert len(stored["weaker-effect-on-the-target-group"]["interventions"]) == 2
+
+
+def test_markers_are_lines_at_each_start_month() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sim.interventions import Marker
+    from sim.report.markers import draw_markers
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 30], [0, 1])
+    mks = [Marker(6.0, None, "2027-07", "measurement", "measure everywhere", 0),
+           Marker(12.0, 20.0, None, "training", "training: all places", 1)]
+    draw_markers(ax, mks)
+    vertical = [ln.get_xdata() for ln in ax.get_lines()[1:]]
+    assert [list(map(float, x)) for x in vertical] == [[6.0, 6.0], [12.0, 12.0]]
+    assert [t.get_text().strip() for t in ax.texts] == ["measure everywhere", "training: all places"]
+    plt.close(fig)
+
+
+def test_run_report_lists_and_marks_interventions(tmp_path: Path) -> None:
+    sc = tmp_path / "measured.toml"
+    sc.write_text('extends = "teaching"\n[run]\nstart = "2027-01"\n' + INTERVENTIONS, encoding="utf-8")
+    code, output = cli("run", str(sc), "--steps", "14", "--out", str(tmp_path / "run"))
+    assert code == 0, output
+    text, page = read_page(tmp_path / "run" / "report.html")
+    assert_self_contained(text, page)
+    listed = [[c[0] for c in r] for r in page.tables["interventions"]]
+    assert listed == [["6", "\u2014", "2027-07", "measurement", "measure everywhere"],
+                      ["12", "20", "2028-01", "training", "training: all places"]]
+    plain = tmp_path / "plain"
+    code, output = cli("run", "teaching", "--steps", "3", "--out", str(plain))
+    assert code == 0 and "Interventions" not in (plain / "report.html").read_text()
+    (plain / "report.html").unlink()
+    code, output = cli("report", str(plain))  # `sim report` on a run folder keeps working
+    assert code == 0 and (plain / "report.html").is_file() and (plain / "report.png").is_file()
 
 
 def test_terminal_table_fits_80_columns_with_whole_headers(comparison: Path) -> None:

@@ -285,7 +285,8 @@ def write_compare_report(folder: str | Path) -> Path:
               difference_table(diffs, conf), "<h2>Value per krona</h2>", value_table(results, labels, conf)]
     rows = [r for lab in labels for r in marker_rows(markers[lab], lab)]
     parts.append("<h2>Interventions</h2>")
-    parts.append(table(["scenario", "start month", "end month", "date", "kind", "label"], rows, left=1) if rows
+    heads = ["scenario", "start month", "end month", "date", "kind", "label"]
+    parts.append(table(heads, rows, table_id="interventions") if rows
                  else "<p>No interventions in these scenarios.</p>")
     if data["failures"]:
         parts.append(f"<h2>Failed runs ({len(data['failures'])})</h2>")

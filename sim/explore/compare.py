@@ -10,7 +10,10 @@ p-value. Pairs where either side is NaN or failed are left out and counted
 Files written to ``out``: ``results.parquet``/``.csv`` (final values per scenario
 and replicate), ``series.parquet`` (per-step outputs), ``differences.csv``,
 ``curves.png`` (mean curve per scenario with a band spanning the 10-90 % quantiles
-of the replicates), ``failures.json`` if any run failed, and ``manifest.json``.
+of the replicates), ``scenarios.json`` (each label's scenario as run, for the
+report's intervention markers), ``failures.json`` if any run failed,
+``manifest.json`` and, with ``report=True``, ``report.html``
+(:mod:`sim.report.compare_report`).
 """
 
 from __future__ import annotations

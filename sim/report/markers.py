@@ -12,13 +12,28 @@ from typing import Any
 
 
 def scenario_markers(data: dict[str, Any] | None, source: str = "stored scenario") -> list[Any]:
-    """The intervention markers of a stored scenario dict (``[]`` when there is none or it has no interventions)."""
+    """The intervention markers of a stored scenario dict (``[]`` when there is none or it has no interventions).
+
+    Markers need only ``run.start`` and ``interventions``; if the whole stored scenario no
+    longer validates here (e.g. a ``places.data`` file has moved), those two alone are used.
+    :class:`sim.report.page.ReportError` naming ``source`` if even they do not validate.
+    """
     if not data or not data.get("interventions"):
         return []
     from sim.interventions import markers
-    from sim.scenario import scenario_from_dict
+    from sim.report.page import ReportError
+    from sim.scenario import ScenarioError, scenario_from_dict
 
-    return list(markers(scenario_from_dict(data, source=source)))
+    try:
+        return list(markers(scenario_from_dict(data, source=source)))
+    except ScenarioError:
+        pass
+    run = data.get("run") if isinstance(data.get("run"), dict) else {}
+    minimal = {"run": {k: run[k] for k in ("start", "dt") if k in run}, "interventions": data["interventions"]}
+    try:
+        return list(markers(scenario_from_dict(minimal, source=source)))
+    except ScenarioError as err:
+        raise ReportError(f"{source}: the interventions cannot be read ({err})") from None
 
 
 def draw_markers(ax: Any, markers: list[Any], colour: str = "#444444", label: bool = True) -> None:

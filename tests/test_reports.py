@@ -209,8 +209,11 @@ def test_markers_are_lines_at_each_start_month() -> None:
     fig, ax = plt.subplots()
     ax.plot([0, 30], [0, 1])
     mks = [Marker(6.0, None, "2027-07", "measurement", "measure everywhere", 0),
-           Marker(12.0, 20.0, None, "training", "training: all places", 1)]
+           Marker(12.0, 20.0, None, "training", "training: all places", 1),
+           Marker(48.0, None, None, "funding_cut", "after the run", 2)]
+    xlim = ax.get_xlim()
     draw_markers(ax, mks)
+    assert ax.get_xlim() == xlim  # a marker after the last month neither shows nor stretches the axis
     vertical = [ln.get_xdata() for ln in ax.get_lines()[1:]]
     assert [list(map(float, x)) for x in vertical] == [[6.0, 6.0], [12.0, 12.0]]
     assert [t.get_text().strip() for t in ax.texts] == ["measure everywhere", "training: all places"]

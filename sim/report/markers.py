@@ -37,12 +37,20 @@ def scenario_markers(data: dict[str, Any] | None, source: str = "stored scenario
 
 
 def draw_markers(ax: Any, markers: list[Any], colour: str = "#444444", label: bool = True) -> None:
-    """Dotted vertical lines at each marker's start month [model months]; its label written along the line."""
+    """Dotted vertical lines at each marker's start month [model months]; its label written along the line.
+
+    Draw after the data: markers outside the axes' month range (an intervention after
+    the run's last step) are left out and the range is kept as the data set it.
+    """
+    lo, hi = ax.get_xlim()
     for mk in markers:
+        if not lo <= mk.month <= hi:
+            continue
         ax.axvline(mk.month, color=colour, ls=":", lw=1.1, alpha=0.9)
         if label:
             ax.text(mk.month, 0.98, f" {mk.label}", transform=ax.get_xaxis_transform(), rotation=90,
                     va="top", ha="right", fontsize=6.5, color=colour, alpha=0.9)
+    ax.set_xlim(lo, hi)
 
 
 def marker_rows(markers: list[Any], scenario: str | None = None) -> list[list[Any]]:

@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # imported lazily: ``sim --help`` and a bad file need neither
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Simulate how a social innovation spreads and scales.")
 console = Console(stderr=True)
 
-_COMMAND_MODULES: tuple[str, ...] = ("sim.explore.cli", "sim.validation.commands", "sim.ui.commands", "sim.perf.cli")
+_COMMAND_MODULES: tuple[str, ...] = ("sim.explore.cli", "sim.validation.commands", "sim.ui.commands", "sim.perf.cli",
+                                     "sim.workshop.cli")
 """Modules that add commands (``register(app)``); each imports its heavy dependencies inside its commands only."""
 
 EXIT_BAD_INPUT = 2
@@ -192,7 +193,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         elif isinstance(v, str):  # a date
             txt = v
         elif isinstance(v, float):
-            txt = "-" if v != v else (f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}")
+            txt = "-" if v != v else ("0" if v == 0 else f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}")
         else:
             txt = f"{v:,}"
         t.add_row(k, txt)

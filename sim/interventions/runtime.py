@@ -19,10 +19,12 @@ Per kind (see :mod:`sim.interventions.schema` for the fields):
   propensity rises by ``scaling_up.p_boost`` (the mandate holder's agreement). Decisions
   not due before the offer ends are never made.
 * ``grants``: at each call, the running sites of the target places that are not on an
-  ordinary budget and hold no grant of this programme apply; they are funded in the
-  order of ``selection`` (need: severity of the place, highest first; first_come: the
-  earliest to run it; lottery: the programme's own draws) while the call's cap and the
-  budget allow: project funding until ``month + length_months``.
+  ordinary budget and hold no grant of this programme apply, and so does each organisation
+  there that may adopt (:func:`~sim.elements.spread.may_adopt`) with probability ``uptake``;
+  they are funded in the order of ``selection`` (need: severity of the place, highest
+  first; first_come: the earliest to run it, new applicants last; lottery: the programme's
+  own draws) while the call's cap and the budget allow: project funding until ``month +
+  length_months`` (new applicants start running it).
 * ``training``, ``measurement``: while active, guardrails (measurement effort) in the
   target places are at least ``level``; each step costs ``cost_sek_per_site_month * dt``
   (``(level - scenario effort)+ * value.measurement_cost_sek * dt``) per running site
@@ -33,7 +35,8 @@ Per kind (see :mod:`sim.interventions.schema` for the fields):
 * ``funding_cut``: while active, the target places have no project money: running
   projects (not intervention grants) end at once and meet the pilot-end decision
   without renewal; new sites there start unfunded.
-* ``set``: while active the lever has the new value (:func:`effective_params`).
+* ``set``: while active the lever has the new value (:func:`effective_params`); a priced
+  change pays ``cost_sek_per_month * dt`` each step first and lapses when it cannot.
 
 Every payment is booked to its intervention (``intervention_cost_sek_<i>`` in the model
 table) and never exceeds its budget (:mod:`sim.interventions.ledger`).
@@ -46,7 +49,7 @@ import math
 import numpy as np
 
 from sim.codes import Funding, Status
-from sim.elements.spread import OWN_BUDGET_FLOOR, start_sites
+from sim.elements.spread import OWN_BUDGET_FLOOR, may_adopt, start_sites
 from sim.interventions.ledger import PlaceLevers, StrategyState
 from sim.interventions.schema import PlaceRule
 from sim.params import SECTORS, Scenario
@@ -101,14 +104,12 @@ def resolve_places(state: SimState, spec: object) -> np.ndarray:
     return mask
 
 
-def effective_params(base: Scenario, month: float) -> Scenario:
-    """The scenario with every ``set`` intervention active at ``month`` applied (later ones win)."""
-    start = base.run.start
+def effective_params(base: Scenario, active: list) -> Scenario:
+    """The scenario with the ``set`` interventions ``active`` applied (later ones win)."""
     changes: dict[str, dict[str, float]] = {}
-    for iv in base.interventions:
-        if iv.kind == "set" and iv.start_month(start) <= month + EPS < iv.stop_month(start):
-            section, name = iv.lever.split(".")
-            changes.setdefault(section, {})[name] = iv.value
+    for iv in active:
+        section, name = iv.lever.split(".")
+        changes.setdefault(section, {})[name] = iv.value
     if not changes:
         return base
     update = {}
@@ -142,19 +143,26 @@ class Interventions:
         state.strategy = st
         self._cache: tuple[tuple[int, ...], Scenario] | None = None
 
-    def params_at(self, month: float) -> Scenario:
-        """The scenario in force at ``month`` (``set`` interventions applied; cached while the same are active)."""
+    def params_at(self, month: float, exhausted: np.ndarray | None = None) -> Scenario:
+        """The scenario in force at ``month``: ``set`` interventions active then (and not out of money) applied.
+
+        Cached while the same are active.
+        """
         active = tuple(i for i, iv in enumerate(self.items)
-                       if iv.kind == "set" and self.begin[i] <= month + EPS < self.end[i])
+                       if iv.kind == "set" and self.begin[i] <= month + EPS < self.end[i]
+                       and (exhausted is None or not exhausted[i]))
         if self._cache is None or self._cache[0] != active:
-            self._cache = (active, effective_params(self.base, month))
+            self._cache = (active, effective_params(self.base, [self.items[i] for i in active]))
         return self._cache[1]
 
     def apply(self, state: SimState) -> Scenario:
         """Run the interventions for the step starting now; return the parameters the step uses."""
         month = state.month
-        p = self.params_at(month)
         st = state.strategy
+        for i, iv in enumerate(self.items):  # a priced lever change pays this month first, or lapses
+            if iv.kind == "set" and self.begin[i] <= month + EPS < self.end[i] and iv.cost_sek_per_month > 0:
+                self._pay_flat(i, state, iv.cost_sek_per_month * state.clock.dt, discount_factor(self.base, month))
+        p = self.params_at(month, st.exhausted)
         disc = discount_factor(p, month)
         levers = PlaceLevers()
         for i, iv in enumerate(self.items):
@@ -263,25 +271,33 @@ class Interventions:
         if not due:
             return
         st.calls_done[i] += 1
+        lots, u_apply = self.rngs[i].random((2, o.n))  # fixed-size draws at every call, used or not
         held = (st.grant_of == i) & (st.grant_until > month + EPS)
-        apply = np.flatnonzero(o.running & (o.funding != Funding.ORDINARY) & ~held & st.targets[i][o.place])
+        here = st.targets[i][o.place]
+        sites = o.running & (o.funding != Funding.ORDINARY) & ~held & here
+        new = may_adopt(state, p) & here & (u_apply < iv.uptake)  # organisations applying to start a site
+        apply = np.flatnonzero(sites | new)
         if len(apply) == 0:
             return
         if iv.selection == "need":
             key = -state.places.severity[o.place[apply]]
         elif iv.selection == "first_come":
-            key = o.adopt_month[apply]
+            key = np.where(np.isnan(o.adopt_month[apply]) | ~o.running[apply], np.inf, o.adopt_month[apply])
         else:
-            key = self.rngs[i].random(o.n)[apply]
+            key = lots[apply]
         apply = apply[np.argsort(key, kind="stable")]
         amount = iv.grant_sek_per_month * iv.length_months
         cap = iv.grants_per_call or len(apply)
-        n_fit = len(apply) if amount <= 0 else int(max(0.0, st.room(i) + EPS) // amount)
+        room = st.room(i)
+        n_fit = len(apply) if amount <= 0 or math.isinf(room) else int(max(0.0, room + EPS) // amount)
         funded = apply[: min(cap, n_fit)]
         if len(funded) == 0:
             st.exhausted[i] = amount > 0
             return
         st.committed[i] += amount * len(funded)
+        starting = funded[~o.running[funded]]
+        if len(starting):
+            start_sites(state, p, starting, self.rngs[i])
         self._give_grant(state, i, funded, iv.grant_sek_per_month, iv.length_months)
 
     def _training(self, i: int, state: SimState, p: Scenario, levers: PlaceLevers, disc: float) -> None:
@@ -328,6 +344,16 @@ class Interventions:
             return False
         st.pay(i, amount, disc)
         return True
+
+    def _pay_flat(self, i: int, state: SimState, amount: float, disc: float) -> None:
+        """Pay ``amount`` SEK for intervention ``i``, or mark it exhausted if its budget cannot."""
+        st = state.strategy
+        if st.exhausted[i]:
+            return
+        if amount > st.room(i) + EPS:
+            st.exhausted[i] = True
+            return
+        st.pay(i, amount, disc)
 
     def _give_grant(self, state: SimState, i: int, idx: np.ndarray, rate: float, length: float) -> None:
         """Sites ``idx`` hold intervention ``i``'s grant (``rate`` SEK/month) for ``length`` months: projects till then."""

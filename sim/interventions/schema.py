@@ -12,8 +12,8 @@ Kinds:
   running cost (the part the grant does not pay) is at most ``max_cost_share`` of its
   budget, after a decision delay of up to ``decision_months``.
 * ``grants``: a grant programme with calls; at each call it funds running sites of the
-  target places that have no project money (creates) or whose grant runs out within
-  ``length_months`` (renews), in the order of ``selection``, until its budget is spent.
+  target places without project money (creates) or on a project (renews), and new sites of
+  organisations that apply (``uptake``), in the order of ``selection``, until its budget is spent.
 * ``training``: fidelity support (guardrails at least ``level``) for the sites of the
   target places.
 * ``measurement``: measurement effort at least ``level`` in the target places, the extra
@@ -22,7 +22,7 @@ Kinds:
 * ``funding_cut``: project grants end in the target places: running grants stop, none
   are renewed and new sites start without project money.
 * ``set``: a lever (``lever``, a dotted field) takes ``value`` from the start (and
-  goes back at the end).
+  goes back at the end, or when its budget cannot pay ``cost_sek_per_month``).
 """
 
 from __future__ import annotations
@@ -147,6 +147,9 @@ class Grants(_Intervention):
         "need", description="Who is funded first at a call: highest need of the place, the earliest to run it, or lots."
     )
     grants_per_call: int | None = _f(None, 1, 1_000_000, "Most grants a call awards [grants]; none: as the budget allows.")
+    uptake: float = _f(0.1, 0.0, 1.0, "Share of the eligible organisations not yet running it in the target places "
+                       "(and free to, see may_adopt) that apply to a call to start a new site [-] (an assumption; "
+                       "0: only running sites apply).")
 
 
 class Training(_Intervention):
@@ -188,6 +191,8 @@ class SetLever(_Intervention):
     kind: Literal["set"]
     lever: str = Field(max_length=100, description='Dotted field, e.g. "levers.guardrails".')
     value: float = Field(description="The lever's value from the start (within the field's range).")
+    cost_sek_per_month: float = _f(0.0, 0.0, 1e10, "What the change costs while it is in force, e.g. a national "
+                                   "support team [SEK/month]; when the budget cannot pay a month, the lever goes back.")
 
     @model_validator(mode="after")
     def _settable(self) -> SetLever:

@@ -167,18 +167,16 @@ def run_cmd(
 
 @app.command("report")
 def report_cmd(
-    folder: Annotated[Path, typer.Argument(help="A folder written by `sim run`.")],
+    folder: Annotated[Path, typer.Argument(help="A folder written by `sim run`, `sim compare` or `sim sweep`.")],
 ) -> None:
-    """Make report.png and report.html from the tables of a finished run."""
-    for needed in ("model.parquet", "places.parquet", "manifest.json"):
-        if not (folder / needed).is_file():
-            fail(f"{folder}: no {needed} here (expected a folder written by `sim run`)")
-    from sim.report import write_run_report
+    """Write report.html (and a run's report.png) from the tables of a finished run, comparison or sweep."""
+    from sim.report.folders import write_report
+    from sim.report.page import ReportError
 
     try:
-        page = write_run_report(folder)
-    except (OSError, ValueError, KeyError) as err:  # a damaged table or manifest (pyarrow's errors are ValueErrors)
-        fail(f"{folder}: cannot read the run's tables ({type(err).__name__}: {err})")
+        page = write_report(folder)
+    except ReportError as err:
+        fail(str(err))
     console.print(f"wrote {escape(str(page))}", soft_wrap=True)
 
 

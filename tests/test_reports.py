@@ -356,9 +356,9 @@ def test_sweep_report_without_analysis_runs_it_as_sim_analyze_does(sweep_dir: Pa
     written = pd.read_csv(sweep_dir / "analysis" / "indices.csv")  # what the report's analysis wrote, as analyze does
     pd.testing.assert_frame_equal(shown, written, check_exact=True, check_dtype=False)
     again = analyze_sweep(sweep_dir, plot=False).indices
-    # point estimates are deterministic; SALib's bootstrap CIs are not (analyze passes seed=0, which SALib ignores)
-    pd.testing.assert_frame_equal(shown[["output", "parameter", "S1", "ST"]], again[["output", "parameter", "S1", "ST"]],
-                                  check_exact=True, check_dtype=False)
+    # the same analysis, bootstrap intervals included (SALib gets a non-zero seed, so they repeat)
+    pd.testing.assert_frame_equal(shown, again[list(shown.columns)], check_exact=False, rtol=1e-12,
+                                  check_dtype=False)
     assert (sweep_dir / "analysis" / "indices.png").is_file()
 
 

@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # imported lazily: ``sim --help`` and a bad file need neither
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Simulate how a social innovation spreads and scales.")
 console = Console(stderr=True)
 
-_COMMAND_MODULES: tuple[str, ...] = ("sim.explore.cli", "sim.validation.commands", "sim.ui.commands", "sim.perf.cli")
+_COMMAND_MODULES: tuple[str, ...] = ("sim.explore.cli", "sim.validation.commands", "sim.ui.commands", "sim.perf.cli",
+                                     "sim.workshop.cli")
 """Modules that add commands (``register(app)``); each imports its heavy dependencies inside its commands only."""
 
 EXIT_BAD_INPUT = 2
@@ -166,18 +167,16 @@ def run_cmd(
 
 @app.command("report")
 def report_cmd(
-    folder: Annotated[Path, typer.Argument(help="A folder written by `sim run`.")],
+    folder: Annotated[Path, typer.Argument(help="A folder written by `sim run`, `sim compare` or `sim sweep`.")],
 ) -> None:
-    """Make report.png and report.html from the tables of a finished run."""
-    for needed in ("model.parquet", "places.parquet", "manifest.json"):
-        if not (folder / needed).is_file():
-            fail(f"{folder}: no {needed} here (expected a folder written by `sim run`)")
-    from sim.report import write_run_report
+    """Write report.html (and a run's report.png) from the tables of a finished run, comparison or sweep."""
+    from sim.report.folders import write_report
+    from sim.report.page import ReportError
 
     try:
-        page = write_run_report(folder)
-    except (OSError, ValueError, KeyError) as err:  # a damaged table or manifest (pyarrow's errors are ValueErrors)
-        fail(f"{folder}: cannot read the run's tables ({type(err).__name__}: {err})")
+        page = write_report(folder)
+    except ReportError as err:
+        fail(str(err))
     console.print(f"wrote {escape(str(page))}", soft_wrap=True)
 
 

@@ -135,7 +135,7 @@ def test_measurement_raises_the_visible_share_in_its_places_and_pays_the_extra()
     new_social = acc.social - social
     share = (acc.visible - visible)[new_social > 0] / new_social[new_social > 0]
     assert len(share) > 0
-    assert np.all((np.isclose(share, 0.9) | np.isclose(share, 1.0)))
+    assert np.all(np.isclose(share, 0.9) | np.isclose(share, 1.0))
 
 
 def test_funding_cut_ends_running_projects_and_new_sites_start_unfunded() -> None:
@@ -371,3 +371,15 @@ def test_the_docs_name_every_kind_and_field() -> None:
     missing = [f"{kind}.{name}" for kind, model in BY_KIND.items() for name in model.model_fields
                if f"`{name}`" not in text] + [kind for kind in BY_KIND if f"`{kind}`" not in text]
     assert not missing, f"docs/interventions.md does not name: {missing}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios" / "strategies").glob("*.toml")), ids=lambda p: p.stem)
+def test_every_strategy_preset_loads_and_its_interventions_start(path: Path) -> None:
+    sc = load_scenario(path)
+    assert sc.interventions and sc.run.start is not None
+    m = SocialInnovationModel(sc.model_copy(update={"places": sc.places.model_copy(update={"target_scale": 0.05})}),
+                              seed=1)
+    first = min(mk.month for mk in markers(sc))
+    for _ in range(int(first) + 1):
+        m.step()
+    assert m.state.strategy.started.any()

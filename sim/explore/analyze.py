@@ -133,6 +133,14 @@ def analyze_sweep(
     return Analysis(method, indices, nan_report, table_path, plot_path)
 
 
+def _salib_seed(seed: int) -> int:
+    """The seed handed to SALib: ``seed + 1``.
+
+    SALib ignores a falsy seed (``if seed:``), so its bootstrap intervals would change from run to run.
+    """
+    return int(seed) + 1
+
+
 def _indices(
     method: str, exp: dict[str, Any], design: pd.DataFrame, params: list[str], output: str, y: np.ndarray,
     num_resamples: int, conf_level: float, seed: int,
@@ -143,7 +151,7 @@ def _indices(
         from SALib.analyze import sobol
 
         res = sobol.analyze(problem, y, calc_second_order=exp["second_order"], num_resamples=num_resamples,
-                            conf_level=conf_level, seed=seed)
+                            conf_level=conf_level, seed=_salib_seed(seed))
         return [
             {"output": output, "parameter": p, "S1": res["S1"][i], "S1_conf": res["S1_conf"][i],
              "ST": res["ST"][i], "ST_conf": res["ST_conf"][i]}
@@ -153,7 +161,7 @@ def _indices(
 
     X = design[[f"raw:{p}" for p in params]].to_numpy(float)
     res = morris.analyze(problem, X, y, num_resamples=num_resamples, conf_level=conf_level,
-                         num_levels=exp["levels"], seed=seed)
+                         num_levels=exp["levels"], seed=_salib_seed(seed))
     return [
         {"output": output, "parameter": p, "mu": res["mu"][i], "mu_star": res["mu_star"][i],
          "mu_star_conf": res["mu_star_conf"][i], "sigma": res["sigma"][i]}

@@ -152,12 +152,19 @@ def compare_cmd(
     dask_local: Annotated[int | None, _DLOCAL] = None,
     in_process: Annotated[bool, _INPROC] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an --out holding an earlier result.")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Also write report.html (self-contained, for a board).")
+                      ] = False,
 ) -> None:
     """Run scenarios with common random numbers; report differences vs the first with paired CIs."""
+    import shlex
+    import sys
+
     from sim.explore.compare import DEFAULT_OUTPUTS, compare
     from sim.explore.executors import ExecutorError
     from sim.explore.experiment import output_names
     from sim.outdir import OutputFolderError
+    from sim.report.page import ReportError
+    from sim.report.terminal import difference_table
 
     if len(scenarios) < 2:
         fail("compare needs at least two scenarios")
@@ -169,6 +176,8 @@ def compare_cmd(
     if bad:
         fail(f"--output: unknown output(s) {bad}; known: {sorted(output_names())}")
     spec = _executor(workers, scheduler, dask_local, in_process)
+    command = "sim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["compare"] else \
+        "sim compare " + " ".join(shlex.quote(s) for s in scenarios) + f" --replicates {replicates} --out {out}"
     with progress_bar() as bar:
         task = bar.add_task("runs", total=len(scenarios) * replicates)
 
@@ -177,18 +186,13 @@ def compare_cmd(
 
         try:
             res = compare(scenarios, out, replicates, root_seed=root_seed, steps=steps, outputs=outputs, spec=spec,
-                          progress=progress, overwrite=overwrite)
-        except (ExecutorError, OutputFolderError) as err:
+                          progress=progress, overwrite=overwrite, report=report, command=command)
+        except (ExecutorError, OutputFolderError, ReportError) as err:
             bar.stop()
             fail(str(err))
-    t = Table(title="difference from the first scenario (paired over replicates, 95 % CI)", header_style="bold")
-    for c in ("scenario", "output", "mean_ref", "mean", "diff", "ci_low", "ci_high", "p_value", "n", "n_nan"):
-        t.add_column(c, justify="left" if c in ("scenario", "output") else "right")
-    for _, r in res.differences.iterrows():
-        t.add_row(*[_fmt(r[c]) for c in ("scenario", "output", "mean_ref", "mean", "diff", "ci_low", "ci_high",
-                                           "p_value", "n", "n_nan")])
-    Console().print(t)
-    console.print(f"wrote {escape(str(out))}/results.parquet, series.parquet, differences.csv, curves.png", soft_wrap=True)
+    Console().print(difference_table(res.differences))
+    console.print(f"wrote {escape(str(out))}/results.parquet, series.parquet, differences.csv, curves.png"
+                  + (", report.html" if report else ""), soft_wrap=True)
     if res.failures:
         print_error(f"{len(res.failures)} of {len(scenarios) * replicates} run(s) failed: see {out}/failures.json")
         raise typer.Exit(EXIT_RUNS_FAILED)

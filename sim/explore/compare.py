@@ -10,7 +10,10 @@ p-value. Pairs where either side is NaN or failed are left out and counted
 Files written to ``out``: ``results.parquet``/``.csv`` (final values per scenario
 and replicate), ``series.parquet`` (per-step outputs), ``differences.csv``,
 ``curves.png`` (mean curve per scenario with a band spanning the 10-90 % quantiles
-of the replicates), ``failures.json`` if any run failed, and ``manifest.json``.
+of the replicates), ``scenarios.json`` (each label's scenario as run, for the
+report's intervention markers), ``failures.json`` if any run failed,
+``manifest.json`` and, with ``report=True``, ``report.html``
+(:mod:`sim.report.compare_report`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from sim.explore.store import atomic_parquet, atomic_write
 from sim.scenario import Scenario
 
 DEFAULT_OUTPUTS = ("orgs_adopted", "places_reached", "people_benefiting", "value_social", "net_economic")
+VALUE_FIGURES = ("intervention_cost_sek", "economic_value_net_sek", "value_per_sek")
+"""Summary figures of value per krona, kept per replicate in ``results`` whenever the model reports them."""
 
 
 @dataclass
@@ -114,13 +119,22 @@ def compare(
     conf_level: float = 0.95,
     progress: Callable[[int, int, int], None] | None = None,
     overwrite: bool = False,
+    report: bool = False,
+    command: str | None = None,
 ) -> Comparison:
     """Run every scenario ``replicates`` times with shared seeds; write and return the comparison.
 
     ``scenarios``: paths or preset names (the first is the reference). ``steps``:
     default each scenario's ``run.steps``. The folder ``out`` appears whole or not at
     all (:func:`sim.outdir.output_folder`; ``overwrite`` replaces an earlier result).
+    The scenarios as run are kept in ``scenarios.json`` (label -> scenario dict), the
+    value-per-krona figures (:data:`VALUE_FIGURES`) in ``results`` when the model has
+    them. ``report``: also write ``report.html`` (:mod:`sim.report.compare_report`)
+    inside the same folder; ``command`` is the command line shown in its header.
     """
+    from datetime import UTC, datetime
+
+    from sim.explore.experiment import output_names
     from sim.outdir import check_output_folder, output_folder
 
     out = check_output_folder(out, overwrite)
@@ -128,8 +142,10 @@ def compare(
     labels = _labels(paths)
     bases = [scenario_data(p) for p in paths]
     seeds = replicate_seeds(root_seed, replicates)
+    extra = tuple(f for f in VALUE_FIGURES if f in output_names() and f not in outputs)
+    kept = (*outputs, *extra)
     tasks = [
-        RunTask(run_id=i * replicates + r, seed=seeds[r], base=bases[i], steps=steps, outputs=tuple(outputs),
+        RunTask(run_id=i * replicates + r, seed=seeds[r], base=bases[i], steps=steps, outputs=kept,
                 timeseries=True, source=str(paths[i]))
         for i in range(len(paths)) for r in range(replicates)
     ]
@@ -147,7 +163,7 @@ def compare(
                 s = oc.series.drop(columns="run_id")
                 series.append(s.assign(**key))
             else:
-                rows.append({**key, **dict.fromkeys(outputs, np.nan)})
+                rows.append({**key, **dict.fromkeys(kept, np.nan)})
                 failures.append({**key, "error": oc.error, "traceback": oc.traceback})
             if progress:
                 progress(k, len(failures), total)
@@ -172,12 +188,20 @@ def compare(
             atomic_write(tmp / "failures.json", json.dumps(failures, indent=2).encode())
         if len(ser):
             plot_curves(ser, labels, [o for o in outputs if o in ser.columns], tmp / "curves.png")
+        atomic_write(tmp / "scenarios.json", json.dumps(dict(zip(labels, bases, strict=True)), indent=2,
+                                                        default=str).encode())
         manifest = {
             "kind": "compare", "scenarios": [str(p) for p in paths], "labels": labels, "replicates": replicates,
             "root_seed": root_seed, "seeds": seeds, "steps": steps, "outputs": list(outputs), "conf_level": conf_level,
+            "value_figures": list(extra), "command": command,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "package": "sim", "version": __version__, "git_revision": git_revision(), "failed": len(failures),
         }
         atomic_write(tmp / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
+        if report:
+            from sim.report.compare_report import write_compare_report
+
+            write_compare_report(tmp)
     return Comparison(results, ser, differences, failures)
 
 

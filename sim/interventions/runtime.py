@@ -143,6 +143,15 @@ class Interventions:
         state.strategy = st
         self._cache: tuple[tuple[int, ...], Scenario] | None = None
 
+    def rebase(self, scenario: Scenario) -> None:
+        """Make ``scenario`` the base the interventions apply to from the next step (same interventions).
+
+        For a run whose scenario changes part-way (a workshop room's decisions): the
+        ``set`` levers are then applied on the new base.
+        """
+        self.base = scenario
+        self._cache = None
+
     def params_at(self, month: float, exhausted: np.ndarray | None = None) -> Scenario:
         """The scenario in force at ``month``: ``set`` interventions active then (and not out of money) applied.
 

@@ -3,7 +3,9 @@
 ``write_run_report(DIR)`` reads ``DIR/model.parquet``, ``DIR/places.parquet`` and
 ``DIR/manifest.json`` and writes ``DIR/report.png`` (six panels: adoption, people,
 the six elements, fidelity and fit, value, and a map of the places) and
-``DIR/report.html`` (the summary table and the picture).
+``DIR/report.html`` (the summary table and the picture). The time panels carry a
+dotted vertical line at the month each intervention of the run's scenario starts
+(:mod:`sim.report.markers`), labelled on the first panel and listed under the picture.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim.report.markers import draw_markers, marker_rows, scenario_markers  # noqa: E402
+from sim.report.page import table  # noqa: E402
 from sim.scenario import ELEMENTS  # noqa: E402
 
 STATE_COLOURS = {"not_reached": "#d0d0d0", "pilot": "#f4a261", "permanent": "#2a9d8f", "discontinued": "#e76f51"}
@@ -92,8 +96,10 @@ def write_run_report(out: str | Path) -> Path:
     _panel_quality(axes[1, 0], m)
     _panel_value(axes[1, 1], m)
     _panel_map(axes[1, 2], places)
-    for ax in axes.flat[:5]:
+    markers = scenario_markers(manifest.get("scenario"), f"{out}/manifest.json: scenario")
+    for k, ax in enumerate(axes.flat[:5]):
         ax.set_xlabel("month")
+        draw_markers(ax, markers, label=k == 0)
     name = manifest.get("scenario", {}).get("name", "run")
     fig.suptitle(f"{name}, seed {manifest.get('seed')}")
     fig.tight_layout()
@@ -106,11 +112,15 @@ def write_run_report(out: str | Path) -> Path:
         f"<tr><td>{html.escape(str(k))}</td><td style='text-align:right'>{_fmt(v)}</td></tr>" for k, v in summary.items()
     )
     img = base64.b64encode(png.read_bytes()).decode("ascii")
+    heads = ["start month", "end month", "date", "kind", "label"]
+    listed = f"<h2>Interventions</h2>{table(heads, marker_rows(markers), table_id='interventions', left=0)}" \
+        if markers else ""
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(name)}</title></head><body "
         f"style='font-family:sans-serif'><h1>{html.escape(name)}</h1><p>seed {manifest.get('seed')}, version "
         f"{html.escape(str(manifest.get('version')))}, revision {html.escape(str(manifest.get('git_revision')))}</p>"
-        f"<table>{rows}</table><img alt='report' style='max-width:100%' src='data:image/png;base64,{img}'></body></html>"
+        f"<table>{rows}</table><img alt='report' style='max-width:100%' src='data:image/png;base64,{img}'>{listed}"
+        "</body></html>"
     )
     target = out / "report.html"
     tmp = out / ".report.html.tmp"

@@ -119,8 +119,8 @@ class RunResult:
         return folder
 
     def manifest(self) -> dict[str, Any]:
-        """What produced this result: scenario as resolved, seed, version, git revision."""
-        return {
+        """What produced this result: scenario as resolved, seed, version, git revision (and place data's hash)."""
+        out = {
             "scenario": self.scenario.to_toml_dict(),
             "seed": self.seed,
             "steps": self.steps,
@@ -129,6 +129,15 @@ class RunResult:
             "git_revision": git_revision(),
             "summary": self.summary(),
         }
+        data = getattr(self.scenario.places, "data", None)
+        if data:  # the user's place data: its SHA-256, so a changed file is seen
+            import hashlib
+
+            try:
+                out["places_data_sha256"] = hashlib.sha256(Path(data).read_bytes()).hexdigest()
+            except OSError:
+                out["places_data_sha256"] = None
+        return out
 
 
 def _first_month(df: pd.DataFrame, col: str) -> float:

@@ -250,3 +250,7 @@ def test_a_run_with_place_data_records_the_resolved_file(tmp_path: Path) -> None
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     text = json.dumps(manifest)
     assert str((ROOT / "scenarios" / "data" / "example-municipal-indicators.csv").resolve()) in text
+    import hashlib
+
+    shipped = (ROOT / "scenarios" / "data" / "example-municipal-indicators.csv").read_bytes()
+    assert manifest["places_data_sha256"] == hashlib.sha256(shipped).hexdigest()

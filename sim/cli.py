@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # imported lazily: ``sim --help`` and a bad file need neither
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Simulate how a social innovation spreads and scales.")
 console = Console(stderr=True)
 
-_COMMAND_MODULES: tuple[str, ...] = ("sim.explore.cli", "sim.validation.commands", "sim.ui.commands", "sim.perf.cli")
+_COMMAND_MODULES: tuple[str, ...] = ("sim.explore.cli", "sim.validation.commands", "sim.ui.commands", "sim.perf.cli",
+                                     "sim.validation.forecast_command")
 """Modules that add commands (``register(app)``); each imports its heavy dependencies inside its commands only."""
 
 EXIT_BAD_INPUT = 2

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -50,6 +52,10 @@ COLUMNS: tuple[str, ...] = ("date", "output", "value", "source")
 
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``: called as the fit and the predictive runs advance."""
+
+
+_RUNS: Any = None
+"""Shared counter of fit simulations (a ``multiprocessing.Value``; pyabc's forked workers inherit it)."""
 
 
 class ForecastError(ValueError):
@@ -157,6 +163,9 @@ class CaseSimulator:
     def __call__(self, theta: dict[str, float], seed: int) -> np.ndarray:
         """Scaled simulated values at the observed points."""
         model = self._run(theta, seed, max(self.months))
+        if _RUNS is not None:
+            with _RUNS.get_lock():
+                _RUNS.value += 1
         t = model["month"].to_numpy(float)
         sim = [np.interp(m, t, model[o].to_numpy(float)) for o, m in zip(self.outputs, self.months, strict=True)]
         return np.asarray(sim) / np.asarray(self.scales)
@@ -246,14 +255,32 @@ def forecast(
                         tuple(scales[o] for o in fit["output"]), tuple(int_fields))
     target = np.asarray(fit["value"], float) / np.asarray(sim.scales)
     res = None
-    for g in range(1, generations + 1):  # one population per call: abc_smc resumes its database
-        res = abc_smc(sim, bounds, target, db, population_size=population, generations=g, workers=workers,
-                      seed=seed + g)
-        if progress:
-            progress(f"ABC-SMC population {g}/{generations}, epsilon {res.epsilons[-1]:.3g}", g, generations)
+    global _RUNS
+    _RUNS = multiprocessing.Value("l", 0)
+    done = threading.Event()
+    expected = int(population * (1.5 + 2 * (generations - 1)))  # calibration sample, then about 2 runs per particle
+
+    def poll() -> None:
+        while not done.wait(1.0):
+            if progress:
+                progress("ABC-SMC simulations (estimated total)", int(_RUNS.value), max(expected, int(_RUNS.value)))
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        for g in range(1, generations + 1):  # one population per call: abc_smc resumes its database
+            res = abc_smc(sim, bounds, target, db, population_size=population, generations=g, workers=workers,
+                          seed=seed + g)
+            if progress:
+                progress(f"ABC-SMC population {g}/{generations}, epsilon {res.epsilons[-1]:.3g}", g, generations)
+    finally:
+        done.set()
+        poller.join()
+    fit_runs = int(_RUNS.value)
+    _RUNS = None
     assert res is not None
     post = res.posterior
-    # posterior predictive: parameters from the posterior, fresh seeds (above any seed the fit drew? no: drawn apart)
+    # posterior predictive: parameters from the posterior, fresh seeds
     rng = np.random.default_rng([seed, 20261201])
     w = post["weight"].to_numpy(float)
     idx = rng.choice(len(post), size=draws, p=w / w.sum())
@@ -293,6 +320,7 @@ def forecast(
         "epsilons": res.epsilons,
         "distance": "RMSE of (simulated - observed) / largest observed value of the output",
         "draws": draws,
+        "fit_simulations": fit_runs,
         "seed": seed,
         "start": start,
         "until": until,

@@ -99,7 +99,7 @@ def register(app: typer.Typer) -> None:
                 tasks: dict[str, int] = {}
 
                 def progress(phase: str, done: int, total: int) -> None:
-                    key = phase.split(" population")[0]
+                    key = "populations" if phase.startswith("ABC-SMC population") else phase
                     if key not in tasks:
                         tasks[key] = bar.add_task(phase, total=total)
                     bar.update(tasks[key], completed=done, description=phase)

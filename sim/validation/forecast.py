@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing
+import resource
 import threading
 import time
 from collections.abc import Callable
@@ -203,6 +204,12 @@ class Forecast:
     summary: dict[str, Any]
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (pyabc's and the pool's workers) [s]."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _quantiles(post: pd.DataFrame) -> dict[str, dict[str, float]]:
     w = post["weight"].to_numpy(float)
     w = w / w.sum()
@@ -245,6 +252,7 @@ def forecast(
     from sim.explore.calibrate import abc_smc
 
     t0 = time.time()
+    cpu0 = _cpu_seconds()
     obs = observed.copy()
     obs["fitted"] = True if fit_until is None else [month_index(d, fit_until) <= 0 for d in obs["date"]]
     fit = obs[obs["fitted"]]
@@ -327,6 +335,7 @@ def forecast(
         "fit_until": fit_until,
         "observed": obs.drop(columns=["month"]).to_dict(orient="records"),
         "seconds": round(time.time() - t0, 1),
+        "cpu_seconds": round(_cpu_seconds() - cpu0, 1),
     }
     return Forecast(band, post, obs, summary)
 

@@ -107,12 +107,9 @@ def register(app: typer.Typer) -> None:
                 fc = forecast(base, obs, bounds, until, tmp / "abc.db", start=start, population=population,
                               generations=generations, draws=draws, workers=workers, seed=seed, fit_until=fit_until,
                               int_fields=int_fields, progress=progress)
-            try:
-                from sim.interventions import markers  # type: ignore[import-not-found]
+            from sim.interventions import markers
 
-                marks = markers(sc)
-            except ImportError:
-                marks = []
+            marks = markers(sc)
             manifest = {"command": "forecast", "scenario": str(source), "observed": str(observed),
                         "parameters": list(bounds), "until": until, "fit_until": fit_until, "seed": seed,
                         "population": population, "generations": generations, "draws": draws}

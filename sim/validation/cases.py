@@ -5,10 +5,11 @@ calibrated and how; a ``[calibration]`` table) and its observed figures
 ``data/cases/<case>.csv`` (``date,output,value,source``; shipped in the package as
 ``sim/validation/data/cases/``, read with :func:`observed_path`).
 
-``python -m sim.validation.cases [CASE ...] [--workers 2] [--holdout-only | --docs-only]`` reruns
+``python -m sim.validation.cases [CASE ...] [--workers 2] [--no-holdout | --docs-only]`` reruns
 every case's calibration (``sim forecast`` with the preset's ``[calibration]``) into
-``docs/img/cases/<case>/`` and the honesty check (fit on the figures before the last date,
-predict the last) into ``docs/img/cases/<case>-holdout/``, then writes ``docs/cases.md``.
+``docs/img/cases/<case>/``, writes the posterior medians into the preset as its point values,
+runs the honesty check (fit on the figures before the last date, predict the last) into
+``docs/img/cases/<case>-holdout/``, then writes ``docs/cases.md``.
 """
 
 from __future__ import annotations
@@ -96,6 +97,42 @@ def run_case(key: str, workers: int = 2, holdout: bool = False) -> int:
             return 0
         args += ["--fit-until", fit_until]
     return subprocess.run(args, check=False).returncode
+
+
+def store_medians(key: str) -> dict[str, float]:
+    """Write the stored posterior medians of a case into its preset (its point values); return them.
+
+    Each fitted ``section.field`` line is replaced in its ``[section]`` table (or the table is added
+    before ``[[interventions]]``/``[calibration]``), so the preset runs at the calibrated values.
+    """
+    import re
+
+    s = _summary(key)
+    if s is None:
+        return {}
+    medians = {k: float(f"{v['q50']:.3g}") for k, v in s["parameters"].items()}
+    path = preset_path(key)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for dotted, value in medians.items():
+        section, field = dotted.split(".")
+        table, done, header_at = None, False, None
+        for i, ln in enumerate(lines):
+            m = re.match(r"^\[+([\w.]+)\]+\s*$", ln)
+            if m:
+                table = m.group(1)
+                header_at = i if table == section else header_at
+                continue
+            if table == section and re.match(rf"^{field}\s*=", ln):
+                lines[i] = f"{field} = {value!r}  # posterior median (docs/cases.md)"
+                done = True
+                break
+        if not done and header_at is not None:
+            lines.insert(header_at + 1, f"{field} = {value!r}  # posterior median (docs/cases.md)")
+        elif not done:
+            at = next(i for i, ln in enumerate(lines) if ln.startswith(("[[interventions]]", "[calibration]")))
+            lines[at:at] = [f"[{section}]", f"{field} = {value!r}  # posterior median (docs/cases.md)", ""]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return medians
 
 
 def _summary(key: str, holdout: bool = False) -> dict | None:
@@ -200,7 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     if not a.docs_only:
         for key in a.cases or case_keys():
-            code |= run_case(key, a.workers)
+            rc = run_case(key, a.workers)
+            code |= rc
+            if rc == 0:
+                store_medians(key)
             if not a.no_holdout:
                 code |= run_case(key, a.workers, holdout=True)
     write_docs()

@@ -476,3 +476,6 @@ def numeric_field_range(key: str) -> tuple[float, float]:
     lo = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), -math.inf)
     hi = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), math.inf)
     return float(lo), float(hi)
+
+
+Scenario.model_rebuild()  # resolve the forward reference to CalibrationParams (defined after Scenario)

@@ -57,6 +57,8 @@ def test_preset_reproduces_its_figures_within_its_stated_band(key: str) -> None:
     and the preset at its stored parameters (posterior medians) simulates inside that band: the median of three
     seeded runs at each figure's date (a median of 3 leaves a 90 % band only if two runs do)."""
     stored = RESULTS / key / "forecast.json"
+    if not stored.exists():
+        pytest.skip(f"{key}: no stored calibration yet (python -m sim.validation.cases {key})")
     summary = json.loads(stored.read_text(encoding="utf-8"))
     outside = [(o["date"], o["output"], o["value"], o["lo90"], o["hi90"]) for o in summary["observed"] if not o["covered"]]
     assert not outside, f"{key}: documented figures outside the stored 90 % band: {outside}"

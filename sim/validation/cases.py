@@ -246,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
             if not a.no_holdout:
                 code |= run_case(key, a.workers, holdout=True)
     write_docs()
+    if not a.docs_only:
+        from sim import odd
+
+        odd.main()  # docs/odd.md lists every preset's values, the cases' new medians too
     return code
 
 

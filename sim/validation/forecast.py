@@ -367,7 +367,7 @@ def plot_forecast(fc: Forecast, path: Path, title: str, markers: list[Any] | Non
                 ax.annotate(mk.label, (pd.Period(mk.date, freq="M").to_timestamp(), ax.get_ylim()[1]),
                             fontsize=7, color="tab:red", rotation=90, va="top")
         ax.set_ylabel(o)
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="best")
     axes[0, 0].set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -42,24 +42,30 @@ class Case:
 
 CASES: tuple[Case, ...] = (
     Case("fritidsbanken", "Fritidsbanken (free loans of sports equipment)", "a clean S-curve of organisations adopting",
-         "Imitation between organisations alone, without a mandate holder, gives the S-curve; two dated counts pin "
-         "down the speed (p, q) well enough to forecast a few years ahead, but the ceiling (how many will ever run "
-         "one) is set by the eligible pool, which the figures do not reveal: the band after 2020 is as wide as that."),
+         "Two dated counts are reproduced, but they cannot show an S-curve: the fit is a nearly straight rise carried "
+         "by own initiative (p), with imitation q barely identified (its 90 % interval spans most of the prior). "
+         "The ceiling (how many will ever run one) is set by the eligible pool, which no figure reveals; the wide "
+         "band after 2020 says so."),
     Case("familjecentraler", "Familjecentraler (family centres)", "slow, durable spread on ordinary budgets",
-         "With few projects (ordinary budgets from the start) hardly a site is lost; growth is slow and steady, and "
-         "most of it is own initiative rather than imitation: q is barely identified by two figures of one date."),
+         "With few projects (ordinary budgets from the start) few sites are lost, and growth from the 131 of 2008 "
+         "is slow and steady; one date with two figures (centres and municipalities) pins down the rate, not its "
+         "split between own initiative and imitation."),
     Case("barnahus", "Barnahus (centres for children who are crime victims)", "growth after scaling up; low core fidelity",
-         "Six permanent pilots, then national criteria (2009): growth that follows a national push; the fidelity "
-         "figure (3-4 of 23 meeting all criteria) is a documented fact the preset does not fit."),
+         "Six permanent pilots, then national criteria: the fit separates the early own-initiative rate from the push "
+         "after scaling up; the fidelity figure (3-4 of 23 meeting all criteria) is documented, not fitted."),
     Case("dua", "DUA local agreements on youth employment", "scaling up by a mandate holder; low-need places decline",
-         "A mandate holder offering an agreement to every municipality reaches nearly all of them within two years; "
-         "the places that stay out are the ones with the least need (refusal_need)."),
+         "An offer to every municipality (an `offer` intervention) reaches nearly all of them within two years; "
+         "the band is narrow because the offer, not imitation, does the work, and the few that stay out are the "
+         "places with the least need (the fitted refusal_need, about 1 % of places)."),
     Case("sociala-investeringsfonder", "Sociala investeringsfonder (social investment funds)", "funding that keeps pilots alive",
-         "Two first funds in 2010, 64 five years later: a fast imitation curve among municipalities."),
+         "Two first funds in 2010, 64 five years later: among municipalities only, a fast rise; a fit on the 2010 "
+         "figure alone cannot say how fast (the hold-out shows how wide that leaves the band)."),
     Case("bostad-forst", "Bostad först (Housing First)", "drift of the core and its effect on value",
-         "Slow take-up from two cities: 7 by 2013, 22 by 2018; the principles' drift is documented, not fitted."),
+         "Slow take-up from two cities (7 by 2013, 22 by 2018); the principles' drift is set (weak guardrails, more "
+         "core drift) and documented, not fitted, as is the share of tenants keeping their housing."),
     Case("plug-in", "Plug In (school drop-out, SKR, ESF)", "project funding ending; most sites institutionalised",
-         "A project-funded spread to about 80 workshops in three years; what happens when the ESF money ends."),
+         "A project-funded spread to about 80 workshops in about 40 municipalities, then the ESF money ends (a "
+         "`funding_cut` intervention): how many carry on is fitted to the 75 % that continued."),
 )
 
 

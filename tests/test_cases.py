@@ -23,6 +23,8 @@ SEEDS = (11, 12, 13)
 KNOWN_MISSES = {
     "sociala-investeringsfonder": "a constant own-initiative rate fast enough for 64 funds by 2015 gives about 11, "
     "not 2, by the end of 2010 (docs/cases.md): the preset misses its first figure",
+    "familjecentraler": "the 131 centres of 2008 are seeded across about 105 municipalities, so 246 centres sit in "
+    "about 180 municipalities, not 158 (docs/cases.md): the model spreads centres wider than they are",
 }
 
 

@@ -226,6 +226,11 @@ def write_docs(path: Path = DOCS / "cases.md") -> None:
              "width / median | width under median |", "|---|---|---|---:|---:|---|---|---:|---|", *holdout_rows]
     if not holdout_rows:
         table = ["*No hold-out fits stored yet.*"]
+    single = [c.key for c in CASES if preset_path(c.key).exists() and holdout_date(c.key) is None]
+    pending = [c.key for c in CASES if preset_path(c.key).exists() and holdout_date(c.key) is not None
+               and _summary(c.key, holdout=True) is None]
+    table += ["", f"One date only, so no hold-out: {', '.join(single) or 'none'}. Hold-out fit not stored yet "
+              f"(`python -m sim.validation.cases CASE`): {', '.join(pending) or 'none'}."]
     text = "\n".join(lines).replace("HOLDOUT_TABLE", "\n".join(table))
     path.write_text(text, encoding="utf-8")
 

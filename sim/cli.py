@@ -23,7 +23,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Simulate how
 console = Console(stderr=True)
 
 _COMMAND_MODULES: tuple[str, ...] = ("sim.explore.cli", "sim.validation.commands", "sim.ui.commands", "sim.perf.cli",
-                                     "sim.workshop.cli")
+                                     "sim.workshop.cli", "sim.validation.forecast_command")
 """Modules that add commands (``register(app)``); each imports its heavy dependencies inside its commands only."""
 
 EXIT_BAD_INPUT = 2

@@ -431,6 +431,7 @@ class Scenario(_Section):
         default_factory=list, max_length=1000,
         description="What a strategy does over time ([[interventions]] tables; see docs/interventions.md).",
     )
+    calibration: CalibrationParams = Field(default_factory=lambda: CalibrationParams())
 
     @model_validator(mode="after")
     def _interventions_in_time(self) -> Scenario:
@@ -473,3 +474,58 @@ def _drop_none(obj: Any) -> Any:
     return obj
 
 
+
+
+class CalibrationParams(_Section):
+    """What ``sim forecast`` fits when no ``--param`` is given: dotted numeric fields and their prior ranges.
+
+    Read only by ``sim forecast`` (:mod:`sim.validation.forecast`); the model ignores it.
+    """
+
+    params: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description=(
+            "Parameters to fit and their uniform prior ranges, e.g. { \"organisations.q\" = [0.1, 0.9] }: each key a "
+            "dotted numeric field of another section, each range [lo, hi] with lo < hi inside the field's allowed range."
+        ),
+    )
+    population: int = _f(60, 10, 10_000, "Particles per ABC-SMC population [-].")
+    generations: int = _f(4, 1, 50, "ABC-SMC populations (generations) run [-].")
+    draws: int = _f(100, 10, 10_000, "Posterior-predictive simulations behind the forecast band [runs].")
+
+    @field_validator("params")
+    @classmethod
+    def _check_params(cls, params: dict[str, list[float]]) -> dict[str, list[float]]:
+        for key, rng in params.items():
+            lo_allowed, hi_allowed = numeric_field_range(key)
+            if len(rng) != 2 or not rng[0] < rng[1]:
+                raise ValueError(f"entry {key!r}: a range is [lo, hi] with lo < hi; got {short(rng)}")
+            if rng[0] < lo_allowed or rng[1] > hi_allowed:
+                raise ValueError(
+                    f"entry {key!r}: range {short(rng)} leaves the field's allowed range [{lo_allowed:g}, {hi_allowed:g}]"
+                )
+        return params
+
+
+def numeric_field_range(key: str) -> tuple[float, float]:
+    """The allowed ``(lo, hi)`` of the dotted numeric scenario field ``key`` (``"organisations.q"``).
+
+    :class:`ValueError` naming the key and what is allowed if it is not a numeric
+    (float or int) field of a section; a bound the schema leaves open is +-inf.
+    """
+    parts = key.split(".")
+    sections = [n for n, f in Scenario.model_fields.items()
+                if isinstance(f.annotation, type) and issubclass(f.annotation, _Section) and n != "calibration"]
+    if len(parts) != 2 or parts[0] not in sections:
+        raise ValueError(f"entry {key!r}: not a dotted field; allowed: section.field with section one of {sections}")
+    model = Scenario.model_fields[parts[0]].annotation
+    info = model.model_fields.get(parts[1])  # type: ignore[union-attr]
+    if info is None or info.annotation not in (float, int):
+        numeric = [n for n, f in model.model_fields.items() if f.annotation in (float, int)]  # type: ignore[union-attr]
+        raise ValueError(f"entry {key!r}: not a numeric field of [{parts[0]}]; allowed: {cut(', '.join(numeric), 300)}")
+    lo = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), -math.inf)
+    hi = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), math.inf)
+    return float(lo), float(hi)
+
+
+Scenario.model_rebuild()  # resolve the forward reference to CalibrationParams (defined after Scenario)

@@ -68,7 +68,7 @@ def resolve_scenario_path(name_or_path: str | Path | None) -> Path:
     try:
         if p.suffix == ".toml" and (p.exists() or p.is_symlink()):
             return p
-        for cand in (SCENARIO_DIR / f"{p.name}", SCENARIO_DIR / f"{p.name}.toml"):
+        for cand in (SCENARIO_DIR / f"{p.name}", SCENARIO_DIR / f"{p.name}.toml", SCENARIO_DIR / f"{p}.toml"):
             if cand.suffix == ".toml" and cand.exists():
                 return cand
     except (OSError, ValueError):  # a name too long for the file system, or with a NUL byte
@@ -270,8 +270,9 @@ def read_scenario_data(path: str | Path) -> tuple[dict[str, Any], dict[tuple[str
 
 
 def list_presets() -> list[str]:
-    """Names of the built-in scenario presets."""
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    """Names of the built-in scenario presets; the case library's as ``cases/<name>`` (``scenarios/cases/``)."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")) + sorted(
+        f"cases/{p.stem}" for p in (SCENARIO_DIR / "cases").glob("*.toml"))
 
 
 def parse_override(text: str) -> tuple[str, Any]:

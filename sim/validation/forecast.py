@@ -1,0 +1,383 @@
+"""Forecasts that say how sure they are: fit a scenario to observed figures (ABC-SMC), then a posterior-predictive band.
+
+``sim forecast SCENARIO --observed FILE.csv --out DIR`` (:func:`forecast`):
+
+1. **Observed figures** (:func:`load_observed`): a CSV with columns ``date,output,value,source``;
+   ``date`` a calendar month ``"YYYY-MM"`` not before the scenario's ``run.start``, ``output``
+   a column of ``model.parquet`` (:mod:`sim.results`, e.g. ``places_reached``, ``orgs_adopted``),
+   ``value`` a number, ``source`` free text (where the figure comes from). A figure dated
+   ``2018-04`` is compared with the model at the *end* of April 2018, model month
+   ``month_index("2018-04", start) + 1`` (a figure "by April 2018" counts what happened in April).
+2. **Fit** (likelihood-free): ABC-SMC with pyabc (:func:`sim.explore.calibrate.abc_smc`), uniform
+   priors on the ranges given (``--param key=lo:hi`` or the scenario's ``[calibration]`` table),
+   a fresh seed per simulation, distance = root-mean-square of ``(simulated - observed) / scale``
+   over the observed points, where ``scale`` is the largest observed value of that output (so
+   outputs of different size weigh alike). The threshold epsilon adapts (median of the previous
+   population's distances); the last population is the posterior. It is an approximation whose
+   width includes the final epsilon: with few particles it is wider, not narrower, than the exact
+   posterior (see the coverage test in ``tests/test_forecast.py``).
+3. **Posterior predictive**: ``draws`` parameter sets drawn from the weighted posterior, each
+   simulated with a fresh seed (never one used in the fit) up to ``--until``; per calendar month
+   and output the median and the 5 % and 95 % quantiles: ``forecast.csv``
+   (``date,output,median,lo90,hi90``). So the band holds both parameter uncertainty and the
+   model's own chance.
+
+Written whole or not at all (:mod:`sim.outdir`): ``forecast.csv``, ``forecast.png`` (band, median,
+observed points), ``posterior.csv`` (last population with weights), ``forecast.json`` (posterior
+summary, epsilons, simulations, the fit to every observed point), ``manifest.json``, ``abc.db``.
+Observations after ``fit_until`` are kept out of the fit and only checked against the band
+(the honesty check of a forecast: predict later figures from earlier ones).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import resource
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.dates import date_of, month_index, parse_year_month
+
+COLUMNS: tuple[str, ...] = ("date", "output", "value", "source")
+"""Columns of an observed-figures CSV."""
+
+Progress = Callable[[str, int, int], None]
+"""``progress(phase, done, total)``: called as the fit and the predictive runs advance."""
+
+
+_RUNS: Any = None
+"""Shared counter of fit simulations (a ``multiprocessing.Value``; pyabc's forked workers inherit it)."""
+
+
+class ForecastError(ValueError):
+    """Bad input to a forecast: the message names the file or option, the field and what is allowed."""
+
+
+# --------------------------------------------------------------------------- observed figures
+
+
+def load_observed(path: str | Path, start: str, outputs: set[str] | list[str]) -> pd.DataFrame:
+    """Read and check observed figures; add ``month`` (model month at the end of each ``date``).
+
+    ``start``: the scenario's ``run.start``; ``outputs``: allowed output names.
+    :class:`ForecastError` naming the file, row and field for a missing file or column,
+    an unparseable date or value, a date before ``start`` or an unknown output.
+    """
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, dtype={"date": str, "output": str, "source": str}, keep_default_na=False)
+    except FileNotFoundError:
+        raise ForecastError(f"--observed {path}: no such file") from None
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise ForecastError(f"--observed {path}: cannot be read as CSV ({err})") from None
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise ForecastError(f"{path}: missing column(s) {missing}; needs {list(COLUMNS)}, has {list(df.columns)}")
+    if df.empty:
+        raise ForecastError(f"{path}: no observed figures (needs at least one row)")
+    months, values = [], []
+    for i, row in df.iterrows():
+        where = f"{path}: row {int(i) + 2}"  # header is line 1
+        try:
+            parse_year_month(row["date"])
+        except ValueError as err:
+            raise ForecastError(f"{where}: field date {row['date']!r}: {err}") from None
+        m = month_index(row["date"], start)
+        if m < 0:
+            raise ForecastError(f"{where}: field date {row['date']} is before run.start {start}; allowed: {start} or later")
+        if row["output"] not in outputs:
+            raise ForecastError(f"{where}: field output {row['output']!r} is not a model output; allowed: "
+                                f"{', '.join(sorted(outputs))}")
+        try:
+            v = float(row["value"])
+        except (TypeError, ValueError):
+            v = math.nan
+        if not math.isfinite(v):
+            raise ForecastError(f"{where}: field value {row['value']!r} is not a finite number")
+        months.append(float(m + 1))
+        values.append(v)
+    out = df[list(COLUMNS)].copy()
+    out["value"] = values
+    out["month"] = months
+    return out.sort_values(["month", "output"], kind="stable").reset_index(drop=True)
+
+
+def parse_param(text: str) -> tuple[str, tuple[float, float]]:
+    """``"organisations.q=0.1:0.9"`` -> ``("organisations.q", (0.1, 0.9))``, checked against the schema."""
+    from sim.params import numeric_field_range
+
+    name, sep, rng = text.partition("=")
+    lo_s, sep2, hi_s = rng.partition(":")
+    try:
+        if not sep or not sep2:
+            raise ValueError("expected dotted.name=LOW:HIGH")
+        lo, hi = float(lo_s), float(hi_s)
+        if not lo < hi:
+            raise ValueError("LOW must be < HIGH")
+        allowed = numeric_field_range(name.strip())
+        if lo < allowed[0] or hi > allowed[1]:
+            raise ValueError(f"range leaves the field's allowed range [{allowed[0]:g}, {allowed[1]:g}]")
+    except ValueError as err:
+        raise ForecastError(f"--param {text!r}: {err}") from None
+    return name.strip(), (lo, hi)
+
+
+# --------------------------------------------------------------------------- simulator
+
+
+@dataclass(frozen=True)
+class CaseSimulator:
+    """One run of the scenario with ``theta`` set; picklable, so it runs in worker processes.
+
+    ``__call__`` returns the scaled values at the observed points (for ABC);
+    :meth:`trajectory` the outputs at the end of every calendar month up to ``steps``.
+    """
+
+    base: dict[str, Any]
+    outputs: tuple[str, ...]
+    """Output of each observed point."""
+    months: tuple[float, ...]
+    """Model month of each observed point [months]."""
+    scales: tuple[float, ...]
+    """Divisor of each observed point (largest observed value of its output) [output units]."""
+    int_fields: tuple[str, ...] = ()
+    """Fitted fields that are integers (rounded before they are set)."""
+
+    def _run(self, theta: dict[str, float], seed: int, months: float) -> pd.DataFrame:
+        from sim.api import run
+        from sim.scenario import apply_overrides, scenario_from_dict
+
+        values = {k: (int(round(v)) if k in self.int_fields else float(v)) for k, v in theta.items()}
+        sc = scenario_from_dict(apply_overrides(self.base, values), "<forecast>")
+        return run(sc, seed=int(seed), steps=max(1, math.ceil(months / sc.run.dt - 1e-9))).model
+
+    def __call__(self, theta: dict[str, float], seed: int) -> np.ndarray:
+        """Scaled simulated values at the observed points."""
+        model = self._run(theta, seed, max(self.months))
+        if _RUNS is not None:
+            with _RUNS.get_lock():
+                _RUNS.value += 1
+        t = model["month"].to_numpy(float)
+        sim = [np.interp(m, t, model[o].to_numpy(float)) for o, m in zip(self.outputs, self.months, strict=True)]
+        return np.asarray(sim) / np.asarray(self.scales)
+
+    def trajectory(self, theta: dict[str, float], seed: int, months: float) -> np.ndarray:
+        """Each distinct output at the end of months 1..``months``: array (outputs, months)."""
+        model = self._run(theta, seed, months)
+        t = model["month"].to_numpy(float)
+        grid = np.arange(1, int(months) + 1, dtype=float)
+        return np.vstack([np.interp(grid, t, model[o].to_numpy(float)) for o in dict.fromkeys(self.outputs)])
+
+
+@dataclass(frozen=True)
+class _Trajectory:
+    sim: CaseSimulator
+    months: float
+
+    def __call__(self, job: tuple[dict[str, float], int]) -> np.ndarray:
+        return self.sim.trajectory(job[0], job[1], self.months)
+
+
+# --------------------------------------------------------------------------- forecast
+
+
+@dataclass
+class Forecast:
+    """A finished forecast: band, posterior, fit diagnostics (see :func:`forecast`)."""
+
+    band: pd.DataFrame
+    """``date,output,median,lo90,hi90`` per calendar month from ``run.start`` to ``until``."""
+    posterior: pd.DataFrame
+    """The last ABC population: one column per parameter and ``weight``."""
+    observed: pd.DataFrame
+    """The observed figures with ``month``, ``fitted`` (used in the fit), ``median``, ``lo90``, ``hi90``, ``covered``."""
+    summary: dict[str, Any]
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (pyabc's and the pool's workers) [s]."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _quantiles(post: pd.DataFrame) -> dict[str, dict[str, float]]:
+    w = post["weight"].to_numpy(float)
+    w = w / w.sum()
+    out = {}
+    for c in post.columns.drop("weight"):
+        x = post[c].to_numpy(float)
+        order = np.argsort(x)
+        cw = np.cumsum(w[order])
+        q = {f"q{int(p * 100):02d}": float(x[order][min(len(x) - 1, np.searchsorted(cw, p))]) for p in (0.05, 0.5, 0.95)}
+        mean = float(np.sum(w * x))
+        out[c] = {"mean": mean, "sd": float(np.sqrt(np.sum(w * (x - mean) ** 2))), **q}
+    return out
+
+
+def forecast(
+    base: dict[str, Any],
+    observed: pd.DataFrame,
+    bounds: dict[str, tuple[float, float]],
+    until: str,
+    db: str | Path,
+    *,
+    start: str,
+    population: int = 60,
+    generations: int = 4,
+    draws: int = 100,
+    workers: int = 1,
+    seed: int = 0,
+    fit_until: str | None = None,
+    int_fields: tuple[str, ...] = (),
+    progress: Progress | None = None,
+) -> Forecast:
+    """Fit ``bounds`` to ``observed`` (from :func:`load_observed`) by ABC-SMC and forecast to ``until``.
+
+    ``base``: the scenario as a dict (``extends`` resolved); ``start``: its ``run.start``.
+    ``population``/``generations``: ABC-SMC budget (about ``population * (1 + 2 * (generations - 1))``
+    runs up to the last observed month); ``draws``: posterior-predictive runs up to ``until``.
+    ``fit_until``: fit only figures dated up to this month (the rest are checked, not fitted).
+    ``workers``: processes. ``seed``: root seed of the fit and of the predictive seeds.
+    """
+    from sim.explore.calibrate import abc_smc
+
+    t0 = time.time()
+    cpu0 = _cpu_seconds()
+    obs = observed.copy()
+    obs["fitted"] = True if fit_until is None else [month_index(d, fit_until) <= 0 for d in obs["date"]]
+    fit = obs[obs["fitted"]]
+    if fit.empty:
+        raise ForecastError(f"--fit-until {fit_until}: no observed figure is dated at or before it")
+    scales = {o: max(1.0, float(fit.loc[fit["output"] == o, "value"].abs().max())) for o in fit["output"].unique()}
+    sim = CaseSimulator(base, tuple(fit["output"]), tuple(fit["month"].astype(float)),
+                        tuple(scales[o] for o in fit["output"]), tuple(int_fields))
+    target = np.asarray(fit["value"], float) / np.asarray(sim.scales)
+    res = None
+    global _RUNS
+    _RUNS = multiprocessing.Value("l", 0)
+    done = threading.Event()
+    expected = int(population * (1.5 + 2 * (generations - 1)))  # calibration sample, then about 2 runs per particle
+
+    def poll() -> None:
+        while not done.wait(1.0):
+            if progress:
+                progress("ABC-SMC simulations (estimated total)", int(_RUNS.value), max(expected, int(_RUNS.value)))
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        for g in range(1, generations + 1):  # one population per call: abc_smc resumes its database
+            res = abc_smc(sim, bounds, target, db, population_size=population, generations=g, workers=workers,
+                          seed=seed + g)
+            if progress:
+                progress(f"ABC-SMC population {g}/{generations}, epsilon {res.epsilons[-1]:.3g}", g, generations)
+    finally:
+        done.set()
+        poller.join()
+    fit_runs = int(_RUNS.value)
+    _RUNS = None
+    assert res is not None
+    post = res.posterior
+    # posterior predictive: parameters from the posterior, fresh seeds
+    rng = np.random.default_rng([seed, 20261201])
+    w = post["weight"].to_numpy(float)
+    idx = rng.choice(len(post), size=draws, p=w / w.sum())
+    seeds = rng.integers(2**31, 2**62, size=draws)  # ABC's seeds are below 2**31: never reused
+    names = [c for c in post.columns if c != "weight"]
+    jobs = [({n: float(post.iloc[i][n]) for n in names}, int(s)) for i, s in zip(idx, seeds, strict=True)]
+    horizon = float(month_index(until, start) + 1)
+    pred_sim = CaseSimulator(base, tuple(dict.fromkeys(obs["output"])), (horizon,), (1.0,), tuple(int_fields))
+    fn = _Trajectory(pred_sim, horizon)
+    trajs: list[np.ndarray] = []
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            for tr in ex.map(fn, jobs, chunksize=max(1, draws // (4 * workers))):
+                trajs.append(tr)
+                if progress and len(trajs) % 10 == 0:
+                    progress("posterior predictive runs", len(trajs), draws)
+    else:
+        for job in jobs:
+            trajs.append(fn(job))
+            if progress and len(trajs) % 10 == 0:
+                progress("posterior predictive runs", len(trajs), draws)
+    arr = np.stack(trajs)  # draws x outputs x months
+    lo, med, hi = np.quantile(arr, [0.05, 0.5, 0.95], axis=0)
+    outputs = list(dict.fromkeys(obs["output"]))
+    dates = [date_of(m - 1, start) for m in range(1, int(horizon) + 1)]
+    band = pd.DataFrame([{"date": d, "output": o, "median": med[j, k], "lo90": lo[j, k], "hi90": hi[j, k]}
+                         for j, o in enumerate(outputs) for k, d in enumerate(dates)])
+    k_of = {d: k for k, d in enumerate(dates)}
+    for col, a in (("median", med), ("lo90", lo), ("hi90", hi)):
+        obs[col] = [a[outputs.index(o), k_of[d]] for o, d in zip(obs["output"], obs["date"], strict=True)]
+    obs["covered"] = (obs["value"] >= obs["lo90"]) & (obs["value"] <= obs["hi90"])
+    summary = {
+        "parameters": _quantiles(post),
+        "bounds": {k: list(v) for k, v in bounds.items()},
+        "populations": res.populations,
+        "population_size": population,
+        "epsilons": res.epsilons,
+        "distance": "RMSE of (simulated - observed) / largest observed value of the output",
+        "draws": draws,
+        "fit_simulations": fit_runs,
+        "seed": seed,
+        "start": start,
+        "until": until,
+        "fit_until": fit_until,
+        "observed": obs.drop(columns=["month"]).to_dict(orient="records"),
+        "seconds": round(time.time() - t0, 1),
+        "cpu_seconds": round(_cpu_seconds() - cpu0, 1),
+    }
+    return Forecast(band, post, obs, summary)
+
+
+def plot_forecast(fc: Forecast, path: Path, title: str, markers: list[Any] | None = None) -> None:
+    """One panel per output: 90 % band, median, observed points (filled: fitted; open: held out)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    outputs = list(dict.fromkeys(fc.band["output"]))
+    fig, axes = plt.subplots(len(outputs), 1, figsize=(7.5, 3.2 * len(outputs)), squeeze=False)
+    for ax, o in zip(axes[:, 0], outputs, strict=True):
+        b = fc.band[fc.band["output"] == o]
+        x = pd.PeriodIndex(b["date"], freq="M").to_timestamp(how="end")
+        ax.fill_between(x, b["lo90"], b["hi90"], color="tab:blue", alpha=0.25, label="90 % band")
+        ax.plot(x, b["median"], color="tab:blue", label="median")
+        ob = fc.observed[fc.observed["output"] == o]
+        ox = pd.PeriodIndex(ob["date"], freq="M").to_timestamp(how="end")
+        fitted = ob["fitted"].to_numpy(bool)
+        ax.scatter(ox[fitted], ob["value"][fitted], color="black", zorder=3, label="observed (fitted)")
+        if (~fitted).any():
+            ax.scatter(ox[~fitted], ob["value"][~fitted], facecolors="white", edgecolors="black", zorder=3,
+                       label="observed (held out)")
+        for mk in markers or []:
+            if getattr(mk, "date", None):
+                ax.axvline(pd.Period(mk.date, freq="M").to_timestamp(), color="tab:red", ls=":", lw=1)
+                ax.annotate(mk.label, (pd.Period(mk.date, freq="M").to_timestamp(), ax.get_ylim()[1]),
+                            fontsize=7, color="tab:red", rotation=90, va="top")
+        ax.set_ylabel(o)
+        ax.legend(fontsize=8, loc="best")
+    axes[0, 0].set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_forecast(fc: Forecast, folder: Path, title: str, manifest: dict[str, Any], markers: list[Any] | None = None) -> None:
+    """Write ``forecast.csv``, ``forecast.png``, ``posterior.csv``, ``forecast.json``, ``manifest.json`` into ``folder``."""
+    fc.band.to_csv(folder / "forecast.csv", index=False, float_format="%.6g")
+    fc.posterior.to_csv(folder / "posterior.csv", index=False)
+    plot_forecast(fc, folder / "forecast.png", title, markers)
+    (folder / "forecast.json").write_text(json.dumps(fc.summary, indent=2, default=str) + "\n", encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")

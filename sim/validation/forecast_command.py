@@ -1,0 +1,129 @@
+"""The ``sim forecast`` command (registered by :mod:`sim.cli`); the work is in :mod:`sim.validation.forecast`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def model_columns() -> frozenset[str]:
+    """Numeric columns of ``model.parquet`` (a one-step run of a one-place scenario: milliseconds)."""
+    from sim.api import run
+    from sim.scenario import scenario_from_dict
+
+    tiny = scenario_from_dict(
+        {"places": {"n": 1, "population_mean": 200.0}, "organisations": {"base_per_place": 2, "initial_adopters": 1}},
+        source="<model columns>",
+    )
+    return frozenset(set(run(tiny, seed=0, steps=1).model.columns) - {"step", "month", "date"})
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``forecast`` to the command line."""
+
+    @app.command("forecast")
+    def forecast_cmd(
+        scenario: Annotated[str, typer.Argument(help="Scenario file or preset (needs run.start).")],
+        observed: Annotated[Path, typer.Option("--observed", help="CSV with columns date,output,value,source.")],
+        out: Annotated[Path, typer.Option("--out", help="Folder for forecast.csv/png, posterior.csv, forecast.json.")],
+        param: Annotated[
+            list[str] | None,
+            typer.Option("--param", help="dotted.name=LOW:HIGH (repeatable); default: the scenario's [calibration]."),
+        ] = None,
+        until: Annotated[
+            str | None, typer.Option("--until", help="Last month of the forecast YYYY-MM (default: end of the run).")
+        ] = None,
+        fit_until: Annotated[
+            str | None, typer.Option("--fit-until", help="Fit only figures up to YYYY-MM; check the later ones.")
+        ] = None,
+        seed: Annotated[int, typer.Option("--seed", min=0, max=2**31 - 1, help="Root seed of fit and forecast.")] = 0,
+        population: Annotated[
+            int | None, typer.Option("--population", min=10, help="ABC-SMC particles (default [calibration] or 60).")
+        ] = None,
+        generations: Annotated[
+            int | None, typer.Option("--generations", min=1, help="ABC-SMC populations (default [calibration] or 4).")
+        ] = None,
+        draws: Annotated[
+            int | None, typer.Option("--draws", min=10, help="Posterior-predictive runs (default [calibration] or 100).")
+        ] = None,
+        workers: Annotated[int, typer.Option("--workers", min=1, help="Processes.")] = 2,
+        set_: Annotated[list[str] | None, typer.Option("--set", help="Fixed override dotted.key=value.")] = None,
+        overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier --out whole.")] = False,
+    ) -> None:
+        """Fit parameters to observed figures (ABC-SMC) and forecast with a posterior-predictive 90 % band."""
+        from sim.cli import begin_output_or_exit, check_out_or_exit, console, fail, load_or_exit, progress_bar
+        from sim.dates import ALLOWED, date_of, month_index, parse_year_month
+        from sim.outdir import commit_output, discard_output
+        from sim.params import Scenario
+        from sim.scenario import apply_overrides, read_scenario_data, resolve_scenario_path
+        from sim.validation.forecast import ForecastError, forecast, load_observed, parse_param, write_forecast
+
+        sc = load_or_exit(scenario, set_)
+        source = resolve_scenario_path(scenario)
+        if sc.run.start is None:
+            fail(f"{source}: field run.start is not set; a forecast needs the calendar month of model month 0 ({ALLOWED})")
+        start = sc.run.start
+        try:
+            bounds = dict(parse_param(p) for p in param) if param else {
+                k: (float(v[0]), float(v[1])) for k, v in sc.calibration.params.items()}
+            obs = load_observed(observed, start, model_columns())
+            for opt, val in (("--until", until), ("--fit-until", fit_until)):
+                if val is not None:
+                    try:
+                        parse_year_month(val)
+                    except ValueError as err:
+                        raise ForecastError(f"{opt} {val!r}: {err}") from None
+        except ForecastError as err:
+            fail(str(err))
+        if not bounds:
+            fail(f"{source}: nothing to fit: give --param dotted.name=LOW:HIGH or a [calibration] params table")
+        last = max(obs["date"])
+        until = until or max(last, date_of(sc.run.steps - 1, start) or last)
+        if month_index(until, last) < 0:
+            fail(f"--until {until} is before the last observed figure ({last} in {observed}); allowed: {last} or later")
+        if fit_until is not None and month_index(fit_until, start) < 0:
+            fail(f"--fit-until {fit_until} is before run.start {start}")
+        check_out_or_exit(out, overwrite)
+        cal = sc.calibration
+        population, generations, draws = population or cal.population, generations or cal.generations, draws or cal.draws
+        base = apply_overrides(read_scenario_data(source)[0], set_ or [])
+        section = {k: Scenario.model_fields[k.split(".")[0]].annotation for k in bounds}
+        int_fields = tuple(k for k in bounds if section[k].model_fields[k.split(".")[1]].annotation is int)  # type: ignore[union-attr]
+        tmp = begin_output_or_exit(out, overwrite)
+        console.print(f"forecast {sc.name}: fitting {list(bounds)} to {int(obs.shape[0])} figures "
+                      f"(ABC-SMC {population} x {generations}), then {draws} predictive runs to {until}")
+        try:
+            with progress_bar() as bar:
+                tasks: dict[str, int] = {}
+
+                def progress(phase: str, done: int, total: int) -> None:
+                    key = "populations" if phase.startswith("ABC-SMC population") else phase
+                    if key not in tasks:
+                        tasks[key] = bar.add_task(phase, total=total)
+                    bar.update(tasks[key], completed=done, description=phase)
+
+                fc = forecast(base, obs, bounds, until, tmp / "abc.db", start=start, population=population,
+                              generations=generations, draws=draws, workers=workers, seed=seed, fit_until=fit_until,
+                              int_fields=int_fields, progress=progress)
+            from sim.interventions import markers
+
+            marks = markers(sc)
+            manifest = {"command": "forecast", "scenario": str(source), "observed": str(observed),
+                        "parameters": list(bounds), "until": until, "fit_until": fit_until, "seed": seed,
+                        "population": population, "generations": generations, "draws": draws}
+            write_forecast(fc, tmp, f"{sc.name}: posterior-predictive forecast (median, 90 % band)", manifest, marks)
+        except ForecastError as err:
+            discard_output(tmp)
+            fail(str(err))
+        except BaseException:
+            discard_output(tmp)
+            raise
+        commit_output(tmp, out, overwrite)
+        cov = fc.observed
+        console.print(f"wrote {out}/forecast.csv, forecast.png, posterior.csv, forecast.json "
+                      f"({int(cov['covered'].sum())} of {len(cov)} observed figures inside the 90 % band; "
+                      f"{fc.summary['seconds']} s)")
+        for name, q in fc.summary["parameters"].items():
+            console.print(f"  {name}: median {q['q50']:.4g}, 90 % interval [{q['q05']:.4g}, {q['q95']:.4g}]")

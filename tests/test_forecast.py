@@ -1,0 +1,136 @@
+"""``sim forecast``: the band covers a known truth at its nominal rate, is not uselessly wide; bad input exits 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim.api import run
+from sim.scenario import apply_overrides, read_scenario_data, resolve_scenario_path, scenario_from_dict
+from sim.validation.forecast import forecast, load_observed
+
+ROOT = Path(__file__).resolve().parents[1]
+START = "2020-01"
+# One district of 60 organisations, all eligible; quarterly steps keep a run at about 0.05 s.
+SYNTHETIC = [f'run.start="{START}"', "run.dt=3.0", "organisations.p=0.005", "places.population_mean=5000.0",
+             "organisations.eligible_share={public=1.0,civil_society=1.0,private=1.0,academia=1.0}"]
+TRUE_Q = 0.3
+FIT_DATES = ("2020-06", "2020-12", "2021-06")  # model months 6, 12, 18 (end of each month)
+CHECK_DATE, CHECK_MONTH = "2022-06", 30  # held out: predicted, never fitted
+REPLICATES = 8
+NOMINAL = 0.9
+
+
+def _base() -> dict:
+    return apply_overrides(read_scenario_data(resolve_scenario_path("district"))[0], SYNTHETIC)
+
+
+def _truth_series(seed: int) -> pd.DataFrame:
+    sc = scenario_from_dict(apply_overrides(_base(), {"organisations.q": TRUE_Q}), "<truth>")
+    return run(sc, seed=seed, steps=CHECK_MONTH // 3).model.set_index("month")
+
+
+def test_band_covers_held_out_truth_at_nominal_rate(tmp_path: Path) -> None:
+    """Fit q on months 6-18 of replicate series simulated with q = 0.3; check the month-30 value.
+
+    Each replicate is one independent Bernoulli trial (its month-30 value inside the 90 %
+    band or not), so the count covered is Binomial(8, 0.9) if the band is calibrated. We
+    refuse below the binomial 1 % quantile (P(X <= 5) = 0.038, P(X <= 4) = 0.005: refuse at
+    <= 4, a false alarm at most 0.5 %); ABC's approximate posterior errs wide, so the check
+    against too-wide bands is the width test below.
+    """
+    covered, rel_width, q_in = 0, [], 0
+    for r in range(REPLICATES):
+        truth = _truth_series(1000 + r)
+        obs = pd.DataFrame({"date": list(FIT_DATES), "output": "orgs_adopted", "source": "synthetic",
+                            "value": [float(truth.loc[m, "orgs_adopted"]) for m in (6.0, 12.0, 18.0)]})
+        csv = tmp_path / f"obs{r}.csv"
+        obs.to_csv(csv, index=False)
+        observed = load_observed(csv, START, {"orgs_adopted"})
+        assert observed["month"].tolist() == [6.0, 12.0, 18.0]
+        fc = forecast(_base(), observed, {"organisations.q": (0.05, 0.95)}, CHECK_DATE, tmp_path / f"abc{r}.db",
+                      start=START, population=16, generations=2, draws=30, seed=r)
+        row = fc.band[(fc.band["date"] == CHECK_DATE) & (fc.band["output"] == "orgs_adopted")].iloc[0]
+        value = float(truth.loc[float(CHECK_MONTH), "orgs_adopted"])
+        covered += int(row["lo90"] <= value <= row["hi90"])
+        rel_width.append((row["hi90"] - row["lo90"]) / row["median"])
+        q = fc.summary["parameters"]["organisations.q"]
+        q_in += int(q["q05"] <= TRUE_Q <= q["q95"])
+    refuse_at = int(stats.binom.ppf(0.01, REPLICATES, NOMINAL)) - 1  # largest count with P(X <= k) < 1 %
+    assert stats.binom.cdf(refuse_at, REPLICATES, NOMINAL) < 0.01
+    assert covered > refuse_at, f"band covered the held-out truth in {covered}/{REPLICATES} series"
+    assert q_in > refuse_at, f"90 % posterior interval held the true q in {q_in}/{REPLICATES} series"
+    assert np.median(rel_width) < 1.0, f"band width / median at the check month: {rel_width}"
+
+
+def sim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def _scenario(tmp: Path, extra: str = "") -> Path:
+    p = tmp / "s.toml"
+    p.write_text(f'extends = "district"\n[run]\nstart = "{START}"\ndt = 3.0\nsteps = 24\n{extra}', encoding="utf-8")
+    return p
+
+
+def test_cli_writes_whole_folder(tmp_path: Path) -> None:
+    sc = _scenario(tmp_path, '[calibration]\nparams = { "organisations.q" = [0.1, 0.6] }\npopulation = 10\n'
+                             'generations = 1\ndraws = 10\n')
+    obs = tmp_path / "obs.csv"
+    obs.write_text("date,output,value,source\n2020-12,orgs_adopted,5,a\n2021-06,orgs_adopted,7,b\n", encoding="utf-8")
+    r = sim("forecast", str(sc), "--observed", str(obs), "--until", "2022-12", "--out", "fc", "--workers", "1",
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    band = pd.read_csv(tmp_path / "fc" / "forecast.csv")
+    assert list(band.columns) == ["date", "output", "median", "lo90", "hi90"]
+    assert band["date"].iloc[0] == START and band["date"].iloc[-1] == "2022-12" and len(band) == 36
+    assert (band["lo90"] <= band["median"]).all() and (band["median"] <= band["hi90"]).all()
+    post = pd.read_csv(tmp_path / "fc" / "posterior.csv")
+    assert post["organisations.q"].between(0.1, 0.6).all() and len(post) == 10
+    summary = json.loads((tmp_path / "fc" / "forecast.json").read_text())
+    assert set(summary["parameters"]) == {"organisations.q"}
+    assert (tmp_path / "fc" / "forecast.png").stat().st_size > 1000
+    again = sim("forecast", str(sc), "--observed", str(obs), "--out", "fc", cwd=tmp_path)
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("csv", "args", "needle"),
+    [
+        ("date,output,value\n2020-12,orgs_adopted,5\n", [], "missing column"),
+        ("date,output,value,source\n2020-13,orgs_adopted,5,a\n", [], "field date"),
+        ("date,output,value,source\n2019-12,orgs_adopted,5,a\n", [], "before run.start"),
+        ("date,output,value,source\n2020-12,orgs_adoptd,5,a\n", [], "field output"),
+        ("date,output,value,source\n2020-12,orgs_adopted,five,a\n", [], "field value"),
+        ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--until", "2021-06"], "--until"),
+        ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--param", "organisations.q=0.1:1.5"], "allowed range"),
+        ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--param", "organisations.network=0:1"], "numeric"),
+        ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", [], "nothing to fit"),
+    ],
+)
+def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path: Path, csv: str, args: list[str], needle: str) -> None:
+    sc = _scenario(tmp_path)
+    obs = tmp_path / "obs.csv"
+    obs.write_text(csv, encoding="utf-8")
+    default = [] if "--param" in args or needle == "nothing to fit" else ["--param", "organisations.q=0.1:0.6"]
+    r = sim("forecast", str(sc), "--observed", str(obs), *default, *args, "--out", "fc", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert needle in r.stderr, r.stderr
+    assert not (tmp_path / "fc").exists() and not list(tmp_path.glob(".fc.*"))
+
+
+def test_calibration_table_is_validated(tmp_path: Path) -> None:
+    for table, needle in (('{ "organisations.qq" = [0.1, 0.6] }', "not a numeric field"),
+                          ('{ "organisations.q" = [0.1, 1.6] }', "allowed range [0, 1]"),
+                          ('{ "organisations.q" = [0.6, 0.1] }', "lo < hi")):
+        sc = _scenario(tmp_path, f"[calibration]\nparams = {table}\n")
+        r = sim("forecast", str(sc), "--observed", "missing.csv", "--out", "fc", cwd=tmp_path)
+        assert r.returncode == 2 and "calibration.params" in r.stderr and needle in r.stderr, r.stderr

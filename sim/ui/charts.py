@@ -53,6 +53,8 @@ def ChartWidget(
     unit: str = "",
     hline: float | None = None,
     height: int = 260,
+    text_px: int = 13,
+    lang: str = "en",
 ) -> None:
     """The Vue widget behind :func:`Chart`; ``spec`` is :func:`pack` output (not ``data``: Vue reserves it)."""
 
@@ -72,6 +74,9 @@ def Chart(
     unit: str = "",
     hline: float | None = None,
     height: int = 260,
+    text_px: int = 13,
+    lang: str = "en",
+    markers: list[dict[str, Any]] | None = None,
 ) -> solara.Element:
     """A line, stacked-area, band or scatter chart.
 
@@ -91,11 +96,18 @@ def Chart(
         unit: appended to values in the hover box.
         hline: draw a dashed horizontal line at this y (e.g. 0 for differences).
         height: height in SVG units (the width is 600, scaled to the card).
+        text_px: size of the chart's text on screen, CSS pixels (the browser scales it to the card's width).
+        lang: ``"sv"`` (decimal comma, space between thousands) or ``"en"`` for the axis and hover numbers.
+        markers: vertical marks on the x axis ``[{"x", "x2" (end or None), "label", "title"}]``
+            (interventions, :func:`sim.ui.logic.marker_spec`).
     """
-    spec = pack(x=x or [], series=series or [], points=points or [], paths=paths or [], legend=legend or [])
+    spec = pack(
+        x=x or [], series=series or [], points=points or [], paths=paths or [], legend=legend or [],
+        markers=markers or [],
+    )
     return ChartWidget(
         spec=spec, title=title, stacked=stacked, x_range=x_range, y_range=y_range, x_label=x_label,
-        y_label=y_label, unit=unit, hline=hline, height=height,
+        y_label=y_label, unit=unit, hline=hline, height=height, text_px=text_px, lang=lang,
     )
 
 
@@ -128,12 +140,18 @@ def PlaceMap(
 
 
 @solara.component_vue(str(VUE / "flow_view.vue"))
-def FlowViewWidget(spec: str = "{}", title: str = "", size: float = 420.0, note: str = "") -> None:
+def FlowViewWidget(
+    spec: str = "{}", title: str = "", size: float = 420.0, note: str = "", text_px: int = 13
+) -> None:
     """The Vue widget behind :func:`FlowView`."""
 
 
 def FlowView(
-    nodes: list[dict[str, Any]], arrows: list[dict[str, Any]], title: str = "", size: float = 420.0, note: str = ""
+    nodes: list[dict[str, Any]], arrows: list[dict[str, Any]], title: str = "", size: float = 420.0, note: str = "",
+    text_px: int = 13,
 ) -> solara.Element:
-    """The six elements on a circle with an arrow per direction of movement (see :func:`sim.ui.logic.flow_geometry`)."""
-    return FlowViewWidget(spec=pack(nodes=nodes, arrows=arrows), title=title, size=size, note=note)
+    """The six elements on a circle with an arrow per direction of movement (see :func:`sim.ui.logic.flow_geometry`).
+
+    ``text_px``: size of the labels on screen, CSS pixels.
+    """
+    return FlowViewWidget(spec=pack(nodes=nodes, arrows=arrows), title=title, size=size, note=note, text_px=text_px)

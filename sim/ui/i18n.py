@@ -6,6 +6,7 @@ Every visible string goes through :func:`tr`; element names come from
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from sim.elements import ELEMENT_NAMES_EN, ELEMENT_NAMES_SV
@@ -18,6 +19,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "app_title": {"en": "Social innovation: spread and scale", "sv": "Social innovation: spridning och skalning"},
     "tab_live": {"en": "Run live", "sv": "Kör live"},
     "tab_compare": {"en": "Compare", "sv": "Jämför"},
+    "tab_about": {"en": "About the model", "sv": "Om modellen"},
+    "presentation": {"en": "Presentation", "sv": "Presentation"},
     "language": {"en": "Language", "sv": "Språk"},
     "scenario": {"en": "Scenario", "sv": "Scenario"},
     "seed": {"en": "Seed", "sv": "Slumpfrö"},
@@ -96,6 +99,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "month": {"en": "month", "sv": "månad"},
     "share_pct": {"en": "%", "sv": "%"},
     "error": {"en": "Error", "sv": "Fel"},
+    "worker_gone": {
+        "en": "The model's worker stopped. Reload the page.", "sv": "Modellens arbetsprocess stannade. Ladda om sidan."
+    },
+    "permanent_sites": {"en": "permanent sites", "sv": "permanenta verksamheter"},
+    "net_msek": {"en": "net value, million SEK", "sv": "nettovärde, miljoner kr"},
     # compare
     "compare_intro": {
         "en": "Run variants side by side with common random numbers: replicate r of every variant uses the same seed, "
@@ -218,3 +226,56 @@ def preset_label(key: str, lang: Lang) -> str:
 def lever_text(key: str, lang: Lang) -> tuple[str, str]:
     """``(label, one-line explanation)`` of a lever."""
     return LEVER_TEXTS[key][lang]
+
+
+THIN_SPACE = "\u202f"
+"""Thousands separator in Swedish (a narrow no-break space, as Språkrådet recommends a space)."""
+
+
+def fmt_number(value: float, lang: Lang, digits: int = 0, sign: bool = False) -> str:
+    """``value`` with ``digits`` decimals, never in scientific notation.
+
+    Swedish: decimal comma and a thin space between thousands (``12 345,6``);
+    English: ``12,345.6``. NaN and infinities give ``"-"``.
+    """
+    v = float(value)
+    if v != v or v in (float("inf"), float("-inf")):
+        return "-"
+    text = f"{v:{'+' if sign else ''},.{max(0, digits)}f}"
+    if text.lstrip("+-").strip("0.,") == "" and text[0] == "-":
+        text = text[1:]  # no "-0"
+    if lang == "sv":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", THIN_SPACE).replace("-", "\u2212")
+    return text
+
+
+def fmt_sig(value: float, lang: Lang, sig: int = 3, sign: bool = False) -> str:
+    """``value`` rounded to about ``sig`` significant figures, in plain notation (``1.22e+04`` -> ``12 200``)."""
+    v = float(value)
+    if v != v or v in (float("inf"), float("-inf")):
+        return "-"
+    if v == 0:
+        return fmt_number(0.0, lang, 0, sign)
+    mag = math.floor(math.log10(abs(v)))
+    digits = max(0, sig - 1 - mag)
+    if digits == 0:
+        v = round(v, -(mag - sig + 1)) if mag >= sig else v
+    return fmt_number(v, lang, digits, sign)
+
+
+SYNTHETIC_PLACE_NAMES: tuple[str, ...] = (
+    "Björkby", "Åsala", "Lindköping", "Norrvik", "Sjöstad", "Ekdala", "Granhult", "Bergsjö",
+    "Älvsta", "Hagaby", "Strandvik", "Mossfors", "Tallnäs", "Ängsala", "Rönnby", "Viksberg",
+)
+"""Invented town names for the synthetic presets' places ("Place 1" ... in the model)."""
+
+
+def place_label(name: str, lang: Lang) -> str:
+    """A place's name as shown: the synthetic ``Place N`` gets an invented town name (Swedish places keep theirs)."""
+    text = str(name)
+    if text.startswith("Place ") and text[6:].isdigit():
+        k = int(text[6:])
+        if 1 <= k <= len(SYNTHETIC_PLACE_NAMES):
+            return SYNTHETIC_PLACE_NAMES[k - 1]
+        return f"{'Ort' if lang == 'sv' else 'Town'} {k}"
+    return text

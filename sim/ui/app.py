@@ -22,6 +22,7 @@ import solara
 import solara.lab
 
 from sim.ui import logic
+from sim.ui.about import AboutView
 from sim.ui.compare import CompareView
 from sim.ui.i18n import Lang, tr
 from sim.ui.live import LiveSession
@@ -88,3 +89,5 @@ def Page() -> None:
                 LiveSession(language, settings, tab.value == 0, present)
             with solara.lab.Tab(tr("tab_compare", language), classes=["sim-tab-compare"]):
                 CompareView(settings.value, language)
+            with solara.lab.Tab(tr("tab_about", language), classes=["sim-tab-about"]):
+                AboutView(language)

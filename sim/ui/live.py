@@ -9,21 +9,28 @@ and draws the :class:`~sim.ui.stepper.Snapshot` it answers with. The session's s
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+import ipywidgets
 import solara
 
 from sim.model import SocialInnovationModel
-from sim.scenario import ELEMENTS, ScenarioError
+from sim.scenario import ELEMENTS, ScenarioError, load_scenario
 from sim.ui import logic
 from sim.ui.charts import Chart, FlowView, PlaceMap
 from sim.ui.i18n import Lang, fmt_number, lever_text, preset_label, tr
 from sim.ui.stepper import PlayStats, Snapshot, Stepper, take_snapshot
 
 __all__ = ["PlayStats", "Snapshot", "take_snapshot"]
+
+DRAW_SHARE_WAIT = 2.0
+"""After a redraw that took c seconds, the next one is asked for only this many times c later (at most a third
+of the serving process's time goes to drawing one tab)."""
 
 
 @dataclass
@@ -60,7 +67,11 @@ def LeverPanel(
     """One slider per lever, each with its one-line explanation.
 
     ``horizon``: the run's length in months; the project-length range stops there.
+    Each lever's "?" opens its full help (unit, range, expected effect) under it.
     """
+    from sim.ui.about import LeverHelpBox
+
+    open_help = solara.use_reactive(None)
     for spec in logic.LEVERS:
         label, help_text = lever_text(spec.key, lang)
         value = values[spec.key]
@@ -78,9 +89,15 @@ def LeverPanel(
         else:
             shown = fmt_number(value, lang, digits)
         with solara.Column(gap="0px", classes=["sim-lever", f"sim-lever-{spec.key}"]):
-            solara.Text(
-                f"{label}: {shown}", classes=["sim-lever-label"], style={"font-size": "14px", "font-weight": "600"}
-            )
+            with solara.Row(style={"align-items": "center", "justify-content": "space-between"}, gap="2px"):
+                solara.Text(
+                    f"{label}: {shown}", classes=["sim-lever-label"], style={"font-size": "14px", "font-weight": "600"}
+                )
+                solara.Button(
+                    icon_name="mdi-help-circle-outline", icon=True, small=True, classes=["sim-lever-help-btn"],
+                    on_click=lambda k=spec.key: open_help.set(None if open_help.value == k else k),
+                    attributes={"title": tr("lever_help", lang), "aria-label": tr("lever_help", lang)},
+                )
             if isinstance(value, tuple):
                 solara.SliderRangeFloat(
                     "", value=value, min=spec.lo, max=hi, step=spec.step, on_value=changed, disabled=disabled
@@ -91,6 +108,8 @@ def LeverPanel(
                 )
             solara.Text(help_text, classes=["sim-lever-help"],
                         style={"font-size": "12px", "color": "#555", "margin": "-6px 0 8px 0"})
+            if open_help.value == spec.key:
+                LeverHelpBox(spec, lang, horizon)
 
 
 @solara.component
@@ -370,9 +389,17 @@ def LiveSession(
     solara.use_effect(start, [])
 
     def receive(cancel: threading.Event) -> None:
+        # Draws what the worker sends. After a redraw that took c seconds it asks for the next snapshot
+        # only 2c later ("drawn"), so drawing takes at most a third of this process's time per tab and
+        # clicks always find it free, however slow the machine.
+        ack_due: float | None = None
         while not cancel.is_set():
+            wait = 0.1 if ack_due is None else max(0.0, min(0.1, ack_due - time.perf_counter()))
             try:
-                if not stepper.poll(0.1):
+                if ack_due is not None and time.perf_counter() >= ack_due:
+                    stepper.send("drawn")
+                    ack_due = None
+                if not stepper.poll(wait):
                     if not stepper.alive() and not stepper.closed:
                         error.set(tr("worker_gone", lang))
                         return
@@ -392,10 +419,11 @@ def LiveSession(
                     playing.set(False)
                     error.set(m[2])
             if latest is not None:
+                t0 = time.perf_counter()
                 snap.set(latest)
                 if latest.steps >= latest.horizon:
                     playing.set(False)
-                stepper.send("drawn")
+                ack_due = time.perf_counter() + DRAW_SHARE_WAIT * (time.perf_counter() - t0)
 
     solara.use_thread(receive, dependencies=[stepper], intrusive_cancel=False)
 
@@ -428,16 +456,24 @@ def LiveSession(
     solara.use_effect(pause_when_hidden, [show_sidebar])
     s = snap.value
     ready = s is not None and s.gen == gen.value and error.value is None
+    # The sidebar and the pictures are memoised elements: a new snapshot redraws only the pictures,
+    # a click redraws only the controls (reacton skips an element identical to the last render's).
+    sidebar = solara.use_memo(
+        lambda: LiveSidebar(
+            settings.value, s if ready else None, ready, playing.value, speed.value, lang,
+            on_settings=rebuild, on_reset=lambda: rebuild(None), on_play=play_pause,
+            on_step=lambda: stepper.send("step"), on_speed=set_speed,
+        ),
+        [settings.value, s.seed if ready and s is not None else None, ready, playing.value, speed.value, lang],
+    )
+    pictures = solara.use_memo(
+        lambda: LiveView(s, ready, error.value, playing.value, lang, present),
+        [s, ready, error.value, playing.value, lang, present],
+    )
     with solara.Row(style={"align-items": "flex-start", "flex-wrap": "nowrap"}, classes=["sim-live"]):
-        with solara.Column(style={"width": "340px", "min-width": "300px", "flex": "0 1 340px"},
-                           classes=["sim-sidebar"]):
-            LiveSidebar(
-                settings.value, s if ready else None, ready, playing.value, speed.value, lang,
-                on_settings=rebuild, on_reset=lambda: rebuild(None), on_play=play_pause,
-                on_step=lambda: stepper.send("step"), on_speed=set_speed,
-            )
-        with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}, classes=["sim-main"]):
-            LiveView(s, ready, error.value, playing.value, lang, present)
+        solara.Column(style={"width": "340px", "min-width": "300px", "flex": "0 1 340px"},
+                      classes=["sim-sidebar"], children=[sidebar])
+        solara.Column(style={"flex": "1 1 auto", "min-width": "0"}, classes=["sim-main"], children=[pictures])
 
 
 @solara.component
@@ -463,6 +499,8 @@ def LiveSidebar(
 
     base_values = solara.use_memo(lambda: _lever_values(s), [s])
     with solara.Card(tr("scenario", lang), classes=["sim-card-scenario"]):
+        if s.preset not in keys:  # an uploaded scenario file
+            keys = [*keys, s.preset]
         labels = {preset_label(k, lang): k for k in keys}
         solara.Select(
             tr("scenario", lang), value=preset_label(s.preset, lang), values=list(labels),
@@ -470,10 +508,54 @@ def LiveSidebar(
         )
         seed = snap.seed if snap is not None else s.seed
         SeedField(seed if seed is not None else 0, lambda v: on_settings(s.with_seed(v)), lang)
+        ScenarioFiles(s, on_settings, lang)
     with solara.Card(tr("controls", lang), classes=["sim-card-controls"]):
         Player(ready, playing, speed, on_play, on_step, on_reset, on_speed, lang)
     with solara.Card(tr("levers", lang), classes=["sim-card-levers"]):
+        solara.Button(
+            tr("back_to_preset", lang), icon_name="mdi-undo", text=True, classes=["sim-back-to-preset"],
+            disabled=not s.overrides, on_click=lambda: on_settings(logic.Settings(s.preset, s.seed)),
+        )
         LeverPanel(base_values, set_lever, lang, horizon=_horizon(s))
+
+
+@solara.component
+def ScenarioFiles(settings: logic.Settings, on_settings: Callable[[logic.Settings], None], lang: Lang) -> None:
+    """Upload a scenario TOML (validated by :mod:`sim.scenario`; errors shown) and download the current one."""
+    error = solara.use_reactive(None)
+    folder = solara.use_memo(lambda: tempfile.mkdtemp(prefix="sim-ui-upload-"), [])
+
+    def received(file: dict) -> None:
+        name = logic.safe_filename(Path(str(file.get("name", "scenario"))).stem) + ".toml"
+        data = file.get("data") or (file["file_obj"].read() if file.get("file_obj") is not None else b"")
+        path = Path(folder) / name
+        path.write_bytes(data)
+        try:
+            load_scenario(str(path))
+        except (ScenarioError, ValueError, OSError) as err:
+            error.set(f"{file.get('name', name)}: {err}")
+            return
+        error.set(None)
+        on_settings(logic.Settings(str(path)))
+
+    def uploaded(value: tuple) -> None:
+        for item in value or ():
+            received({"name": item["name"], "data": bytes(item["content"])})
+
+    def current_toml() -> bytes:
+        return logic.scenario_toml(settings).encode("utf-8")
+
+    download = solara.use_memo(lambda: current_toml, [settings])
+    with solara.Column(gap="4px", classes=["sim-scenario-files"]):
+        with solara.Row(classes=["sim-upload-scenario"], style={"align-items": "center"}):
+            ipywidgets.FileUpload.element(
+                accept=".toml", multiple=False, description=tr("upload_scenario", lang), on_value=uploaded,
+            )
+        solara.FileDownload(download, filename=f"{logic.safe_filename(preset_label(settings.preset, 'en'))}.toml",
+                            label=tr("download_scenario", lang), mime_type="application/toml",
+                            classes=["sim-download-scenario"])
+        if error.value:
+            solara.Error(error.value, classes=["sim-upload-error"])
 
 
 def _scenario_or_preset(settings: logic.Settings):  # noqa: ANN202 - a Scenario

@@ -160,6 +160,15 @@ class Settings:
         return out
 
 
+def scenario_toml(settings: Settings) -> str:
+    """The full resolved scenario of ``settings`` as TOML (``sim run`` reads it), seed included."""
+    sc = settings.scenario()
+    data = sc.to_toml_dict()
+    if settings.seed is not None:
+        data["run"]["seed"] = settings.seed
+    return dump_toml(data)
+
+
 def parse_whole_number(text: str, lo: int = 0, hi: int = SEED_MAX) -> int:
     """Parse a typed whole number in ``[lo, hi]``; raise :class:`ValueError` otherwise."""
     raw = str(text).strip().replace(" ", "").replace("_", "")
@@ -423,9 +432,9 @@ METRIC_LABELS: dict[str, dict[str, str]] = {
     "places_reached": {"en": "Places reached", "sv": "Nådda platser"},
     "sites_running": {"en": "Running sites", "sv": "Verksamheter i gång"},
     "sites_permanent": {"en": "Permanent sites", "sv": "Permanenta verksamheter"},
-    "orgs_adopted": {"en": "Organisations adopted", "sv": "Organisationer som tagit upp"},
-    "mean_fidelity": {"en": "Mean core fidelity", "sv": "Medeltrohet mot kärnan"},
-    "mean_fit": {"en": "Mean local fit", "sv": "Medelpassform lokalt"},
+    "orgs_adopted": {"en": "Organisations adopted", "sv": "Organisationer som infört lösningen"},
+    "mean_fidelity": {"en": "Mean core fidelity", "sv": "Genomsnittlig programtrohet"},
+    "mean_fit": {"en": "Mean local fit", "sv": "Genomsnittlig lokal anpassning"},
     "value_economic": {"en": "Avoided public cost (SEK)", "sv": "Undvikna offentliga kostnader (kr)"},
     "net_economic": {"en": "Net economic value (SEK)", "sv": "Ekonomiskt nettovärde (kr)"},
     "visible_value": {"en": "Visible social value (persons)", "sv": "Synligt socialt värde (personer)"},

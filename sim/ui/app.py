@@ -33,6 +33,12 @@ CSS = """
 .v-card.sim-card-levers, .v-card.sim-card-controls, .v-card.sim-card-scenario { margin-bottom: 8px; }
 /* Solara's "This website runs on Solara" badge covers charts: not shown */
 .v-application a[href*="solara.dev"], .solara-watermark, #solara-watermark { display: none !important; }
+/* Solara's own connection messages are in English only: replaced by a text in both languages */
+.v-application > .v-alert.warning .v-alert__content span { display: none; }
+.v-application > .v-alert.warning .v-alert__content::after {
+  content: "Anslutningen till servern bröts: ladda om sidan. / The connection to the server was lost: reload the page."; }
+.v-overlay .v-progress-circular__info { font-size: 0 !important; }
+.v-overlay .v-progress-circular__info::after { content: "Ingen anslutning / No connection"; font-size: 14px; }
 .sim-present .sim-lever-label { font-size: 17px !important; }
 .sim-present .sim-card-levers .sim-lever-help { font-size: 15px !important; }
 @media (max-width: 1000px) { .sim-live { flex-wrap: wrap !important; } .sim-sidebar { width: 100% !important; } }

@@ -53,7 +53,7 @@ def ChartWidget(
     unit: str = "",
     hline: float | None = None,
     height: int = 260,
-    text_px: int = 13,
+    text_px: int = 14,
     lang: str = "en",
 ) -> None:
     """The Vue widget behind :func:`Chart`; ``spec`` is :func:`pack` output (not ``data``: Vue reserves it)."""
@@ -74,7 +74,7 @@ def Chart(
     unit: str = "",
     hline: float | None = None,
     height: int = 260,
-    text_px: int = 13,
+    text_px: int = 14,
     lang: str = "en",
     markers: list[dict[str, Any]] | None = None,
 ) -> solara.Element:
@@ -141,17 +141,22 @@ def PlaceMap(
 
 @solara.component_vue(str(VUE / "flow_view.vue"))
 def FlowViewWidget(
-    spec: str = "{}", title: str = "", size: float = 420.0, note: str = "", text_px: int = 13
+    spec: str = "{}", title: str = "", size: float = 420.0, note: str = "", text_px: int = 14
 ) -> None:
     """The Vue widget behind :func:`FlowView`."""
 
 
 def FlowView(
     nodes: list[dict[str, Any]], arrows: list[dict[str, Any]], title: str = "", size: float = 420.0, note: str = "",
-    text_px: int = 13,
+    text_px: int = 14,
 ) -> solara.Element:
     """The six elements on a circle with an arrow per direction of movement (see :func:`sim.ui.logic.flow_geometry`).
 
     ``text_px``: size of the labels on screen, CSS pixels.
     """
     return FlowViewWidget(spec=pack(nodes=nodes, arrows=arrows), title=title, size=size, note=note, text_px=text_px)
+
+
+@solara.component_vue(str(VUE / "scenario_upload.vue"))
+def ScenarioUpload(label: str = "", event_file_chosen: Any = None) -> None:
+    """A button that opens a file chooser and sends ``{"name", "text"}`` of the chosen file to ``event_file_chosen``."""

@@ -16,13 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import ipywidgets
 import solara
 
 from sim.model import SocialInnovationModel
 from sim.scenario import ELEMENTS, ScenarioError, load_scenario
 from sim.ui import logic
-from sim.ui.charts import Chart, FlowView, PlaceMap
+from sim.ui.charts import Chart, FlowView, PlaceMap, ScenarioUpload
 from sim.ui.i18n import Lang, fmt_number, lever_text, preset_label, tr
 from sim.ui.stepper import PlayStats, Snapshot, Stepper, take_snapshot
 
@@ -240,13 +239,13 @@ def ElementsPanel(snap: Snapshot, lang: Lang, present: bool = False) -> None:
         with solara.Card(classes=["sim-card-elements"]):
             Chart(
                 title=tr("elements_title", lang), x=logic.months(rows), series=logic.elements_series(rows, lang),
-                stacked=True, x_label=tr("month", lang), lang=lang, height=300, text_px=18 if present else 13,
+                stacked=True, x_label=tr("month", lang), lang=lang, height=300, text_px=18 if present else 14,
             )
         with solara.Card(classes=["sim-card-flows"]):
             FlowView(
                 title=tr("flows_title", lang), nodes=flow["nodes"], arrows=flow["arrows"], size=flow["size"],
                 note=tr("flows_note", lang, back=fmt_number(100 * flow["back_share"], lang, 0)),
-                text_px=18 if present else 13,
+                text_px=18 if present else 14,
             )
 
 
@@ -279,7 +278,7 @@ def AdoptionPanel(snap: Snapshot, lang: Lang, present: bool = False) -> None:
         Chart(
             title=f"{tr('adoption_title', lang)}, %",
             x=logic.months(rows), series=logic.adoption_series(rows, snap.n_orgs, snap.n_places, snap.n_people, lang),
-            x_label=tr("month", lang), unit=" %", lang=lang, height=240, text_px=18 if present else 13,
+            x_label=tr("month", lang), unit=" %", lang=lang, height=240, text_px=18 if present else 14,
         )
         solara.Text(
             tr("adoption_totals", lang, orgs=fmt_number(snap.n_orgs, lang), places=fmt_number(snap.n_places, lang),
@@ -538,22 +537,18 @@ def ScenarioFiles(settings: logic.Settings, on_settings: Callable[[logic.Setting
         error.set(None)
         on_settings(logic.Settings(str(path)))
 
-    def uploaded(value: tuple) -> None:
-        for item in value or ():
-            received({"name": item["name"], "data": bytes(item["content"])})
+    def uploaded(file: dict) -> None:
+        received({"name": file.get("name", "scenario.toml"), "data": str(file.get("text", "")).encode("utf-8")})
 
     def current_toml() -> bytes:
         return logic.scenario_toml(settings).encode("utf-8")
 
     download = solara.use_memo(lambda: current_toml, [settings])
     with solara.Column(gap="4px", classes=["sim-scenario-files"]):
-        with solara.Row(classes=["sim-upload-scenario"], style={"align-items": "center"}):
-            ipywidgets.FileUpload.element(
-                accept=".toml", multiple=False, description=tr("upload_scenario", lang), on_value=uploaded,
-            )
-        solara.FileDownload(download, filename=f"{logic.safe_filename(preset_label(settings.preset, 'en'))}.toml",
-                            label=tr("download_scenario", lang), mime_type="application/toml",
-                            classes=["sim-download-scenario"])
+        ScenarioUpload(label=tr("upload_scenario", lang), event_file_chosen=uploaded)
+        with solara.Column(classes=["sim-download-scenario"], gap="0px"):
+            solara.FileDownload(download, filename=f"{logic.safe_filename(preset_label(settings.preset, 'en'))}.toml",
+                                label=tr("download_scenario", lang), mime_type="application/toml")
         if error.value:
             solara.Error(error.value, classes=["sim-upload-error"])
 

@@ -77,7 +77,12 @@ class RunResult:
             "cost": float(last["cost"]),
             "net_economic": float(last["net_economic"]),
             "scaled_up_month": _first_month(self.model, "scaled_up"),
+            "intervention_cost_sek": float(last["intervention_cost_sek"]),
+            "economic_value_net_sek": float(last["economic_value_net_sek"]),
         }
+        spent_pv = float(last.get("intervention_cost_pv_sek", 0.0))
+        # value per krona: net present economic value per SEK the interventions spent (present value)
+        out["value_per_sek"] = out["economic_value_net_sek"] / spent_pv if spent_pv > 0 else float("nan")
         start = self.scenario.run.start
         if start is not None:
             out["start"] = start

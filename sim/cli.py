@@ -194,7 +194,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         elif isinstance(v, str):  # a date
             txt = v
         elif isinstance(v, float):
-            txt = "-" if v != v else (f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}")
+            txt = "-" if v != v else ("0" if v == 0 else f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}")
         else:
             txt = f"{v:,}"
         t.add_row(k, txt)

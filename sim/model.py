@@ -5,6 +5,7 @@ The state of a run is one :class:`sim.state.SimState` (built by
 module per element (:mod:`sim.elements`). Order of one step (every rule reads the
 state at the start of its phase; target groups are updated synchronously):
 
+0. the scenario's interventions (:mod:`sim.interventions.runtime`) due this step;
 1. the six elements' organisation rules: understand, envision, mobilise, develop;
 2. refresh fidelity ``F``, fit ``L`` and effectiveness ``E`` of every variant (again after 3);
 3. realise and spread: adoption (scaling out), abandonment, [the clock ticks], pilot end, scaling up;
@@ -32,6 +33,7 @@ from sim.elements.spread import abandon, adopt, pilot_end, scale_up, serve_targe
 from sim.elements.transitions import move_between_elements
 from sim.elements.understand import understand
 from sim.elements.value import create_value
+from sim.interventions.runtime import Interventions
 from sim.organisations import OrgState
 from sim.population import TargetGroup
 from sim.results import Collector
@@ -51,9 +53,8 @@ class SocialInnovationModel(mesa.Model):
         collect_places: also keep a per-step, per-place table (costs memory).
         collect_organisations: also keep a per-step, per-organisation table (costs memory).
 
-    Attributes:
-        params: the scenario; ``state``: the :class:`~sim.state.SimState`; ``streams``: the random
-        streams; ``collector``: the collected tables.
+    Attributes: ``params`` the scenario, ``state`` the :class:`~sim.state.SimState`, ``streams`` the random
+    streams, ``interventions`` its interventions (None without), ``collector`` the collected tables.
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class SocialInnovationModel(mesa.Model):
         ).start()
         self.streams = Streams(seed)
         self.state: SimState = build_world(scenario, self.streams)
+        self.interventions = Interventions(scenario, self.state, self.streams) if scenario.interventions else None
         self._organisations: list[Organisation] | None = None
         self.collector = Collector(self.state, scenario, collect_places, collect_organisations)
         self.collector.collect()
@@ -86,7 +88,8 @@ class SocialInnovationModel(mesa.Model):
 
     def step(self) -> None:
         """Advance the model by one step of ``dt`` months."""
-        s, p, r = self.state, self.params, self.streams
+        s, r = self.state, self.streams
+        p = self.interventions.apply(s) if self.interventions else self.params  # the strategy acts first
         u_adopt, u_abandon, u_move = r.process.random((3, s.orgs.n))
         # F, L and E are current: refreshed at the end of the previous step (or at set-up)
         understand(s, p)

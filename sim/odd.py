@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
 from sim.scenario import Scenario, list_presets, load_scenario
 
@@ -79,6 +79,8 @@ def _range(info: Any) -> str:
         hi = getattr(m, "le", hi)
     if lo is not None or hi is not None:
         return f"[{_fmt(lo) if lo is not None else '-inf'}, {_fmt(hi) if hi is not None else 'inf'}]"
+    if get_origin(info.annotation) is list:
+        return "list of tables"
     ann = info.annotation.__name__ if isinstance(info.annotation, type) else str(info.annotation).replace("typing.", "")
     lit = re.fullmatch(r"Literal\[(.*)\]", ann)
     return ("one of " + lit.group(1) if lit else ann).replace("|", "\\|")

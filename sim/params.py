@@ -12,13 +12,24 @@ whose message names the file, the dotted field and the allowed range.
 from __future__ import annotations
 
 import math
-import types
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.dates import parse_year_month
+from sim.interventions.schema import Intervention
+from sim.schema_base import (  # noqa: F401 - re-exported: the schema's building blocks
+    MAX_ERRORS_SHOWN,
+    MAX_FILE_BYTES,
+    MAX_NESTING,
+    ScenarioError,
+    _f,
+    _Section,
+    _strict_value,
+    cut,
+    short,
+)
 
 ELEMENTS: tuple[str, ...] = ("understand", "envision", "mobilise", "develop", "spread", "value")
 """The six elements of Mötesplats Social Innovation, in their usual order."""
@@ -28,101 +39,6 @@ FORMS: tuple[str, ...] = ("project", "alliance", "new_organisation", "internal_u
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = "sweden-youth-employment"
-
-
-class ScenarioError(ValueError):
-    """A scenario could not be loaded: the message names file, field and allowed range."""
-
-
-MAX_FILE_BYTES = 32 * 2**20
-"""Largest scenario or experiment file read [bytes] (32 MiB; a scenario with a million explicit thresholds fits)."""
-
-MAX_NESTING = 32
-"""Deepest nesting of tables and arrays accepted in a file or an override [levels]."""
-
-MAX_ERRORS_SHOWN = 20
-"""At most this many field errors are listed in one message; the rest are counted."""
-
-
-def short(value: Any, limit: int = 80) -> str:
-    """``repr(value)`` cut to about ``limit`` characters (messages stay short whatever the input)."""
-    try:
-        text = repr(value)
-    except Exception:  # noqa: BLE001 - a value whose repr fails is still reported
-        text = f"<{type(value).__name__}>"
-    if len(text) <= limit:
-        return text
-    return f"{text[: limit - 3]}... ({len(text):,} characters)"
-
-
-def cut(text: str, limit: int = 120) -> str:
-    """``text`` cut to ``limit`` characters (with the full length said) for messages."""
-    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text):,} characters)"
-
-
-def _strict_value(value: Any, ann: Any, nonneg: bool, where: str = "") -> Any:
-    """Check ``value`` against annotation ``ann`` without coercion; return it (NumPy scalars made plain).
-
-    Strings never become numbers or booleans, booleans never numbers; integers may
-    stand for floats. NaN and infinities are refused in every float, and -0.0 where
-    the field cannot be negative (``nonneg``). Containers are checked element by
-    element (``where`` names the entry in the message). Anything else is left to
-    pydantic, whose own error then follows.
-    """
-    if type(value).__module__ == "numpy" and hasattr(value, "item"):
-        value = value.item()
-    origin = get_origin(ann)
-    if origin in (Union, types.UnionType):
-        if value is None and type(None) in get_args(ann):
-            return value
-        inner = [a for a in get_args(ann) if a is not type(None)]
-        return _strict_value(value, inner[0], nonneg, where) if len(inner) == 1 else value
-    if origin is dict and isinstance(value, dict):
-        sub = get_args(ann)[1]
-        return {k: _strict_value(v, sub, True, f"{where}{k}.") for k, v in value.items()}
-    if origin is list and isinstance(value, list):
-        sub = get_args(ann)[0]
-        return [_strict_value(v, sub, True, f"{where}[{i}].") for i, v in enumerate(value)]
-    at = f"entry {where[:-1]}: " if where else ""
-    if ann is float or ann is int:
-        kind = "a valid number" if ann is float else "a valid integer"
-        if isinstance(value, bool):
-            raise ValueError(f"{at}Input should be {kind}, not a boolean (true/false)")
-        if isinstance(value, (str, bytes)):
-            raise ValueError(f"{at}Input should be {kind}, not a string (write 0.5, not \"0.5\")")
-        if isinstance(value, float):
-            if math.isnan(value):
-                raise ValueError(f"{at}NaN is not allowed")
-            if math.isinf(value):
-                raise ValueError(f"{at}infinity is not allowed")
-            if value == 0.0 and math.copysign(1.0, value) < 0 and nonneg:
-                raise ValueError(f"{at}-0.0 is not allowed here (write 0.0)")
-    elif ann is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"{at}Input should be true or false (a TOML boolean), not {type(value).__name__}")
-    elif ann is str:
-        if not isinstance(value, str):
-            raise ValueError(f"{at}Input should be a string (in quotes), not {type(value).__name__}")
-    return value
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _strict_types(cls, value: Any, info: ValidationInfo) -> Any:
-        """No silent coercion: see :func:`_strict_value`."""
-        f = cls.model_fields.get(info.field_name or "")
-        if f is None or isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel):
-            return value
-        lo = next((m.ge for m in f.metadata if getattr(m, "ge", None) is not None), None)
-        return _strict_value(value, f.annotation, lo is not None and lo >= 0)
-
-
-def _f(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", **kw: Any) -> Any:
-    """A documented field with an inclusive range."""
-    return Field(default, ge=lo, le=hi, description=doc, **kw)
 
 
 class RunParams(_Section):
@@ -415,6 +331,14 @@ class ValueParams(_Section):
         "Half-life of evidence: visible value older than this counts half in the visibility signal [months] "
         "(evidence ages, so the signal follows recent measured value rather than saturating).",
     )
+    deadweight: float = _f(
+        0.0, 0.0, 1.0, "Share of beneficiaries who would have found work or study anyway (the counterfactual) [-]; "
+        "it discounts economic value in value per krona. Default 0 (none assumed): set it from an effect study."
+    )
+    discount_rate: float = _f(
+        0.035, 0.0, 0.5, "Real yearly discount rate of future value and spending [1/year]; default 3.5 % as the "
+        "Swedish transport appraisal guidance ASEK recommends for public investments (Trafikverket, ASEK 7.0)."
+    )
     place_visibility_floor: float = _f(
         5.0, 1e-9, 1e12, "Smallest visibility scale of a place [persons] (a place's scale is its share of the national one)."
     )
@@ -453,6 +377,40 @@ class Scenario(_Section):
     population: PopulationParams = Field(default_factory=PopulationParams)
     value: ValueParams = Field(default_factory=ValueParams)
     scaling_up: ScalingUpParams = Field(default_factory=ScalingUpParams)
+    interventions: list[Intervention] = Field(
+        default_factory=list, max_length=1000,
+        description="What a strategy does over time ([[interventions]] tables; see docs/interventions.md).",
+    )
+
+    @model_validator(mode="after")
+    def _interventions_in_time(self) -> Scenario:
+        """Dates need ``run.start`` and may not fall before it; a ``set`` value must be in its field's range."""
+        start = self.run.start
+        for i, iv in enumerate(self.interventions):
+            where = f"interventions[{i}] (kind {iv.kind})"
+            for name in ("date", "end_date"):
+                value = getattr(iv, name)
+                if value is not None and start is None:
+                    raise ValueError(f"{where}: field {name} needs run.start (or give month instead)")
+            begin, end = iv.start_month(start), iv.stop_month(start)
+            if begin < 0:
+                raise ValueError(f"{where}: field date {iv.date} is before run.start {start}")
+            if end <= begin:
+                raise ValueError(f"{where}: it ends (month {end:g}) before it starts (month {begin:g})")
+            if iv.kind == "set":
+                section, field = iv.lever.split(".")
+                model = type(getattr(self, section))
+                info = model.model_fields.get(field)
+                if info is None or info.annotation not in (float, int):
+                    allowed = [k for k, f in model.model_fields.items() if f.annotation in (float, int)]
+                    raise ValueError(f"{where}: field lever {iv.lever!r} is not a numeric field of [{section}] "
+                                     f"(allowed: {', '.join(allowed)})")
+                lo = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), -math.inf)
+                hi = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), math.inf)
+                if not lo <= iv.value <= hi or (info.annotation is int and iv.value != int(iv.value)):
+                    raise ValueError(f"{where}: field value {iv.value!r} is outside the range of {iv.lever} "
+                                     f"([{lo}, {hi}])")
+        return self
 
     def to_toml_dict(self) -> dict[str, Any]:
         """The scenario as a plain dict (None values dropped), ready for TOML or JSON."""

@@ -153,6 +153,8 @@ def check_scenario(
             f"{source}: field organisations.initial_place: no place named {cut(repr(op.initial_place), 80)} "
             f"(allowed: one of the scenario's {len(population):,} place names, e.g. {min(names)!r})"
         )
+    if scenario.interventions:
+        check_intervention_places(scenario, source, seed)
     est = estimate_size(scenario, target_size, counts, steps, collect_places, collect_organisations)
     if force_size is None:
         force_size = os.environ.get(FORCE_SIZE_ENV, "") not in ("", "0")
@@ -164,3 +166,33 @@ def check_scenario(
             f"or override with --force-size / {FORCE_SIZE_ENV}=1"
         )
     return est
+
+
+@lru_cache(maxsize=16)
+def _place_keys(places_json: str, k_core: int, k_periphery: int, seed: int) -> tuple[tuple[str, ...], frozenset[str]]:
+    """``(names, names and codes)`` of the places the model builds."""
+    from sim.params import PlacesParams, SolutionParams
+    from sim.streams import Streams
+    from sim.world.places import build_places
+
+    sc = Scenario(places=PlacesParams.model_validate_json(places_json),
+                  solution=SolutionParams(k_core=k_core, k_periphery=k_periphery))
+    p = build_places(sc, Streams(seed).places)
+    return tuple(p.name.tolist()), frozenset(p.name.tolist()) | frozenset(p.code.tolist())
+
+
+def check_intervention_places(scenario: Scenario, source: str, seed: int) -> None:
+    """Every place an intervention names (by name or municipality code) exists; else a :class:`ScenarioError`."""
+    names, keys = _place_keys(scenario.places.model_dump_json(), scenario.solution.k_core,
+                              scenario.solution.k_periphery, seed)
+    for i, iv in enumerate(scenario.interventions):
+        if not isinstance(iv.places, list):
+            continue
+        for j, key in enumerate(iv.places):
+            text = f"{key:04d}" if isinstance(key, int) else key
+            if text not in keys:
+                raise ScenarioError(
+                    f"{source}: interventions[{i}] (kind {iv.kind}): field places[{j}]: no place named or coded "
+                    f"{cut(repr(key), 80)} (allowed: a name or municipality code of the scenario's {len(names):,} "
+                    f"places, e.g. {names[0]!r})"
+                )

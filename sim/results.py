@@ -189,6 +189,15 @@ def model_row(state: SimState) -> dict[str, float]:
         "evidence": float(acc.evidence.sum()),
     }
     row["net_economic"] = row["value_economic"] - row["cost"]
+    row["economic_value_net_sek"] = float(acc.economic_net_pv.sum())
+    st = state.strategy
+    row["intervention_cost_sek"] = float(st.spent.sum()) if st is not None else 0.0
+    row["intervention_cost_pv_sek"] = float(st.spent_pv.sum()) if st is not None else 0.0
+    if st is not None:
+        for i in range(st.n):
+            row[f"intervention_cost_sek_{i}"] = float(st.spent[i])
+        row["agreements"] = int((st.agreement >= 0).sum())
+        row["agreements_declined"] = int(st.declined.sum())
     forms = np.bincount(o.form[run].astype(np.int64), minlength=len(FORMS))
     for i, name in enumerate(FORMS):
         row[f"sites_form_{name}"] = int(forms[i])

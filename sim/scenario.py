@@ -30,6 +30,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.interventions.schema import BY_KIND
 from sim.params import (  # noqa: F401 - the schema, re-exported
     DEFAULT_SCENARIO,
     ELEMENTS,
@@ -324,11 +325,14 @@ def _format_errors(source: str, err: ValidationError, origins: dict[tuple[str, .
         head = f"{found.pop()} (extended by {source})"
     lines = [f"{head}: invalid scenario"]
     for e in errors[:MAX_ERRORS_SHOWN]:
-        field = ".".join(str(x) for x in e["loc"]) or "(scenario)"
+        field = _field_name(e["loc"])
         kind = e["type"]
         if kind == "extra_forbidden":
             known = _known_keys(e["loc"][:-1])
             msg = "unknown key" + (f" (allowed keys: {', '.join(known)})" if known else "")
+        elif kind == "intervention_kind":
+            given = e["input"].get("kind") if isinstance(e.get("input"), dict) else None
+            msg = f"{e['msg']}; got {short(given) if given is not None else 'no kind'}"
         else:
             text = str(e["msg"]).removeprefix("Value error, ")
             shown = e.get("input")
@@ -343,9 +347,30 @@ def _format_errors(source: str, err: ValidationError, origins: dict[tuple[str, .
     return "\n".join(lines)
 
 
+def _field_name(loc: tuple[Any, ...]) -> str:
+    """A field's name for messages: dotted, with an intervention as ``interventions[i] (kind k).field``."""
+    if len(loc) >= 2 and loc[0] == "interventions" and isinstance(loc[1], int):
+        head = f"interventions[{loc[1]}]"
+        rest = list(loc[2:])
+        if rest and rest[0] in BY_KIND:
+            head += f" (kind {rest.pop(0)})"
+        return head + "".join(f".{x}" for x in rest)
+    return ".".join(str(x) for x in loc) or "(scenario)"
+
+
+def _schema_path(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``loc`` with an intervention's index and kind replaced by its kind's model (for schema look-ups)."""
+    if len(loc) >= 3 and loc[0] == "interventions" and loc[2] in BY_KIND:
+        return (BY_KIND[loc[2]], *loc[3:])
+    return loc
+
+
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
     """The field names of the section at ``loc`` (the top level for an empty ``loc``)."""
+    loc = _schema_path(loc)
     model: Any = Scenario
+    if loc and isinstance(loc[0], type):
+        model, loc = loc[0], loc[1:]
     for part in loc:
         fields = getattr(model, "model_fields", None)
         if not fields or part not in fields:
@@ -356,7 +381,10 @@ def _known_keys(loc: tuple[Any, ...]) -> list[str]:
 
 def _allowed_range(loc: tuple[Any, ...]) -> str | None:
     """Look up the documented range of a field from the schema."""
+    loc = _schema_path(loc)
     model: Any = Scenario
+    if loc and isinstance(loc[0], type):
+        model, loc = loc[0], loc[1:]
     info = None
     for part in loc:
         fields = getattr(model, "model_fields", None)
@@ -449,6 +477,46 @@ def dump_toml(data: dict[str, Any]) -> str:
     return "\n".join(top) + "\n" + "\n".join(tables) + "\n"
 
 
+def _fields_table(model: Any, path: tuple[Any, ...]) -> list[str]:
+    """Markdown rows of a model's fields: default, allowed values, meaning."""
+    out = ["| field | default | allowed | meaning (unit) |", "|---|---|---|---|"]
+    for name, f in model.model_fields.items():
+        default = f.default_factory() if f.default_factory is not None else f.default  # type: ignore[call-arg]
+        rng = _allowed_range((*path, name))
+        ann = str(f.annotation).replace("typing.", "").replace("sim.interventions.schema.", "")
+        allowed = rng or (ann.replace("Literal", "one of ") if "Literal" in ann else ann)
+        allowed = allowed.replace("|", "\\|")
+        dflt = "required" if f.is_required() else repr(default).replace("|", "\\|")
+        if len(dflt) > 60:
+            dflt = dflt[:57] + "..."
+        out.append(f"| `{name}` | `{dflt}` | {allowed} | {f.description} |")
+    return out
+
+
+def _interventions_markdown() -> list[str]:
+    """The ``[[interventions]]`` reference: the fields every kind has, then each kind's own."""
+    from sim.interventions.schema import PlaceRule, _Intervention
+
+    common = set(_Intervention.model_fields)
+    out = ["## `[[interventions]]`", "",
+           "What a strategy does over time: a list of tables, each with a `kind` (see `docs/interventions.md` for the",
+           "rules). A start is `month` or `date` (default month 0); an unknown kind or field is an error naming the",
+           "intervention's index, kind and field. Fields every kind has:", ""]
+    out += _fields_table(_Intervention, ("interventions", 0, "offer"))
+    out += ["", "Target places by rule (`places = { rule = \"highest_need\", n = 10 }`):", ""]
+    out += _fields_table(PlaceRule, (PlaceRule,))
+    for kind, model in BY_KIND.items():
+        own = [k for k in model.model_fields if k not in common and k != "kind"]
+        out += ["", f"### `kind = \"{kind}\"`", "", (model.__doc__ or "").strip().splitlines()[0], ""]
+        if not own:
+            out.append("No fields of its own.")
+            continue
+        rows = _fields_table(model, ("interventions", 0, kind))
+        out += rows[:2] + [r for r in rows[2:] if r.split("`")[1] in own]
+    out.append("")
+    return out
+
+
 def schema_markdown() -> str:
     """The parameter reference (``docs/scenarios.md``), generated from the schema itself."""
     out = [
@@ -524,6 +592,9 @@ def schema_markdown() -> str:
     for section, info in Scenario.model_fields.items():
         sub = info.annotation
         fields = getattr(sub, "model_fields", None)
+        if section == "interventions":
+            out += _interventions_markdown()
+            continue
         if not fields:
             out += [f"## `{section}`", "", f"{info.description} Default `{info.default!r}`.", ""]
             continue

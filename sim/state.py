@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from sim.codes import Funding, Sector, Status
+from sim.interventions.ledger import PlaceLevers, StrategyState
 from sim.organisations import OrgState
 from sim.population import TargetGroup
 from sim.rates import per_step
@@ -102,10 +103,11 @@ class ValueAccounts:
     cost: np.ndarray = field(init=False)
     visible: np.ndarray = field(init=False)
     evidence: np.ndarray = field(init=False)
+    economic_net_pv: np.ndarray = field(init=False)
     last_social: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("social", "economic", "environmental", "cost", "visible", "evidence"):
+        for name in ("social", "economic", "environmental", "cost", "visible", "evidence", "economic_net_pv"):
             setattr(self, name, np.zeros(self.n_places))
 
 
@@ -129,6 +131,10 @@ class SimState:
         first_reached: month each place was first reached (nan if never).
         flows: moves between elements in the last step (6x6 counts); ``flows_total`` since the start.
         events: cumulative counts of :data:`EVENTS`.
+        place_levers: the levers that may differ between places (guardrails, measurement effort, project
+            money; :class:`~sim.interventions.ledger.PlaceLevers`), set from the scenario when built and by
+            the interventions each step.
+        strategy: the interventions' budgets, spending, grants and agreements (None without interventions).
         next_alliance: the next free alliance id.
     """
 
@@ -149,6 +155,8 @@ class SimState:
     events: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EVENTS, 0))
     next_alliance: int = 0
     evidence_rate: float = 1.0
+    place_levers: PlaceLevers | None = None
+    strategy: StrategyState | None = None
     org_ids_by_place: list[np.ndarray] = field(init=False)
     all_org_ids: np.ndarray = field(init=False)
 
@@ -156,6 +164,8 @@ class SimState:
         counts = np.bincount(self.orgs.place, minlength=self.places.n)
         self.org_ids_by_place = np.split(np.arange(self.orgs.n), np.cumsum(counts)[:-1])
         self.all_org_ids = np.arange(self.orgs.n)
+        if self.place_levers is None:
+            self.place_levers = PlaceLevers()
 
     # ------------------------------------------------------------------ small helpers
     def ps(self, monthly: Any) -> Any:

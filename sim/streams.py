@@ -23,6 +23,7 @@ PURPOSES: tuple[str, ...] = (
     "scaling",
     "turnover",
     "sites",
+    "interventions",
 )
 """Stream names, in spawn order. Append new purposes at the end only."""
 

@@ -40,7 +40,7 @@ UNINFORMED_BELIEF = 0.5
 """Belief that a component is core when nothing is known of the design (either way equally likely)."""
 
 
-def core_knowledge(gamma: np.ndarray, guardrails: float) -> np.ndarray:
+def core_knowledge(gamma: np.ndarray, guardrails: float | np.ndarray) -> np.ndarray:
     """How well an organisation knows which components are core, in [0, 1]: ``1 - (1 - gamma)(1 - guardrails)``.
 
     Vision clarity (its own understanding of the purpose) and guardrails (training,
@@ -49,7 +49,7 @@ def core_knowledge(gamma: np.ndarray, guardrails: float) -> np.ndarray:
     return 1.0 - (1.0 - gamma) * (1.0 - guardrails)
 
 
-def core_belief(gamma: np.ndarray, guardrails: float, is_core: np.ndarray) -> np.ndarray:
+def core_belief(gamma: np.ndarray, guardrails: float | np.ndarray, is_core: np.ndarray) -> np.ndarray:
     """``(n, K)`` belief in [0, 1] that each component is core: ``kappa [j core] + (1 - kappa) / 2``.
 
     With full knowledge (``kappa = 1``) the core is protected and the periphery free;
@@ -82,9 +82,10 @@ def develop(state: SimState, params: Scenario, rng: np.random.Generator) -> None
     target = estimated_need(state, sel)
     v = o.variant[sel]
     # what each adapter believes is core: it protects a component by its belief, adapts the rest
-    protect = core_belief(o.gamma[sel], lev.guardrails, state.solution.is_core)
+    guard = state.place_levers.of("guardrails", lev.guardrails, o.place[sel])  # per place where training acts
+    protect = core_belief(o.gamma[sel], guard, state.solution.is_core)
     v += a * (1.0 - protect) * (target - v)
-    sd = lev.core_drift * (1.0 - o.gamma[sel]) * (1.0 - lev.guardrails) * np.sqrt(state.clock.dt)
+    sd = lev.core_drift * (1.0 - o.gamma[sel]) * (1.0 - guard) * np.sqrt(state.clock.dt)
     v[:, core] += sd[:, None] * noise[sel]
     o.variant[sel] = np.clip(v, 0.0, 1.0)
     exp = sel[u_exp[sel] < state.ps(sc.process.experiment_rate)]

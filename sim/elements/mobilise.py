@@ -50,12 +50,13 @@ def fund_new_sites(state: SimState, params: Scenario, idx: np.ndarray, u: np.nda
     o = state.orgs
     lev = params.levers
     policy = state.policy.covers(o.place[idx])
-    project = (u < lev.project_share) & ~policy
-    o.funding[idx] = np.where(project, Funding.PROJECT, Funding.ORDINARY)
+    want = (u < lev.project_share) & ~policy
+    project = want & state.place_levers.money(o.place[idx])  # no project money where it was cut
+    o.funding[idx] = np.where(project, Funding.PROJECT, np.where(want, Funding.NONE, Funding.ORDINARY))
     o.project_end[idx] = np.where(project, state.month + length, np.nan)
     # on an ordinary budget from the start: an internal unit where the organisation has the mandate, else a new one
     own = np.where(o.mandate[idx] >= INTERNAL_UNIT_MANDATE, Form.INTERNAL_UNIT, Form.NEW_ORGANISATION)
-    o.form[idx] = np.where(project, Form.PROJECT, own)
+    o.form[idx] = np.where(want, Form.PROJECT, own)
 
 
 def mobilise(state: SimState, params: Scenario, rng: np.random.Generator) -> None:

@@ -66,7 +66,8 @@ def adoption_hazard(state: SimState, params: Scenario) -> np.ndarray:
     gain = np.clip(state.places.openness - state.places.openness_initial, 0.0, 1.0)[o.place]
     phi = o.phi * (1.0 - gain)
     social = x if op.influence == "proportional" else np.ones_like(x)
-    h = o.p * (1.0 - lev.guardrail_spread_cost * lev.guardrails) + op.visibility_pull * state.visibility_signal
+    guard = state.place_levers.of("guardrails", lev.guardrails, o.place)  # per place where training acts
+    h = o.p * (1.0 - lev.guardrail_spread_cost * guard) + op.visibility_pull * state.visibility_signal
     h = h + op.q * social * (x >= phi - 1e-12)
     push = params.process.spread_push
     if push > 0:
@@ -134,7 +135,9 @@ def start_sites(state: SimState, params: Scenario, idx: np.ndarray, rng: np.rand
         pl = o.place[idx]
         source = np.where((cnt[pl] > 0)[:, None], local[pl], mean_all[None, :])
     first = np.isnan(o.adopt_month[idx])
-    o.variant[idx] = lev.guardrails * c0 + (1.0 - lev.guardrails) * source
+    guard = state.place_levers.of("guardrails", lev.guardrails, o.place[idx])
+    guard = guard[:, None] if isinstance(guard, np.ndarray) else guard
+    o.variant[idx] = guard * c0 + (1.0 - guard) * source
     o.estimate_error[idx] = err[idx]
     o.champion[idx] = u_champion[idx] < params.funding.champion_share
     o.status[idx] = Status.RUNNING
@@ -155,7 +158,7 @@ def pilot_end(state: SimState, params: Scenario, rng: np.random.Generator) -> tu
     ending = np.flatnonzero(o.running & (o.funding == Funding.PROJECT) & (o.project_end <= month + 1e-9))
     if len(ending) == 0:
         return 0, 0
-    renew = ending[u_renew[ending] < fp.renewal]
+    renew = ending[(u_renew[ending] < fp.renewal) & state.place_levers.money(o.place[ending])]
     o.project_end[renew] = month + length[renew]
     rest = np.setdiff1d(ending, renew)
     o.funding_ended[rest] = month

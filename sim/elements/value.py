@@ -8,6 +8,9 @@ Rules, per step and place:
   public cost) [SEK]. Costs are booked separately: running sites cost
   ``site_cost_sek[form]`` per month, measurement costs ``measurement_cost_sek *
   measurement_effort`` per site and month. Net economic value = value - cost.
+  The *net present* economic value counts only beneficiaries who would not have found
+  work or study anyway (``1 - deadweight``) and discounts each month's value by
+  ``(1 + discount_rate) ** (-month / 12)``: it is what value per krona is computed from.
 * **Environmental value**: new beneficiaries times ``environmental_per_beneficiary``
   [kg CO2e] where the preset defines it.
 * **Visible value**: measurement turns a share ``min(1, measurement_effort * (1 +
@@ -42,6 +45,9 @@ def create_value(state: SimState, params: Scenario, new_beneficiaries: np.ndarra
     social = persons * vp.social_per_beneficiary
     acc.social += social
     acc.economic += persons * vp.economic_per_beneficiary_sek
+    # the counterfactual: a share would have found work or study anyway; discounted to month 0
+    pv = (1.0 + vp.discount_rate) ** (-state.month / 12.0)
+    acc.economic_net_pv += persons * vp.economic_per_beneficiary_sek * (1.0 - vp.deadweight) * pv
     acc.environmental += persons * vp.environmental_per_beneficiary
     acc.last_social = float(social.sum())
     running = o.running
@@ -50,7 +56,8 @@ def create_value(state: SimState, params: Scenario, new_beneficiaries: np.ndarra
     site_cost = (form_cost[o.form] + vp.measurement_cost_sek * effort) * state.clock.dt
     acc.cost += np.bincount(o.place[running], weights=site_cost[running], minlength=state.places.n)
     in_value = np.bincount(o.place[running & (o.element == VALUE)], minlength=state.places.n) > 0
-    share = np.minimum(1.0, effort * (1.0 + vp.value_boost * in_value))
+    place_effort = state.place_levers.of("measurement", effort, np.arange(state.places.n))  # interventions may fund more
+    share = np.minimum(1.0, place_effort * (1.0 + vp.value_boost * in_value))
     acc.visible += social * share
     acc.evidence *= state.evidence_rate
     acc.evidence += social * share

@@ -386,3 +386,22 @@ def test_sim_ui_view_mesa_serves_the_mesa_page(monkeypatch):
     assert "sim.ui.mesa_view" in seen["argv"] and seen["argv"][seen["argv"].index("--host") + 1] == "127.0.0.1"
     result = CliRunner().invoke(app, ["ui", "--view", "nope"])
     assert result.exit_code == 2 and "--view" in result.output
+
+
+def test_interventions_become_marks_on_the_time_charts(tmp_path):
+    path = tmp_path / "with-offer.toml"
+    path.write_text(
+        'extends = "teaching"\n[[interventions]]\nkind = "offer"\nmonth = 24\nplaces = "all"\nbudget_sek = 2000000\n'
+        '[[interventions]]\nkind = "measurement"\nmonth = 6\nend_month = 48\nplaces = "all"\nbudget_sek = 500000\n',
+        encoding="utf-8",
+    )
+    settings = logic.Settings(str(path))
+    m = SocialInnovationModel(settings.scenario(), seed=1)
+    marks = tuple(logic.scenario_markers(m.params))
+    spec = logic.marker_spec(marks, "sv")
+    assert [(s["x"], s["x2"]) for s in spec] == [(24.0, None), (6.0, 48.0)]
+    assert spec[0]["label"].startswith("erbjudande") and "alla platser" in spec[0]["label"]
+    snap = take_snapshot(m, 1, settings, tuple(logic.map_layout(m)), markers=marks)
+    box, rc = solara.render(ElementsPanel(snap, "en"), handle_error=False)
+    chart = json.loads(rc.find(v.VuetifyTemplate, stacked=True).widget.spec)
+    assert [mk["x"] for mk in chart["markers"]] == [24.0, 6.0]

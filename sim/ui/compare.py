@@ -211,6 +211,23 @@ def CompareView(live_settings: logic.Settings, lang: Lang) -> None:
             CompareResults(result.value, metric, lang)
 
 
+def compare_markers(variants: tuple[logic.Variant, ...], lang: Lang) -> list[dict]:
+    """Intervention marks for the compare charts: once if every variant has them, else named by variant."""
+    per = []
+    for v in variants:
+        try:
+            per.append((v.name, logic.scenario_markers(v.scenario())))
+        except (ScenarioError, ValueError):
+            per.append((v.name, []))
+    keys = [tuple((m.month, m.end_month, m.label) for m in ms) for _, ms in per]
+    if keys and all(k == keys[0] for k in keys):
+        return logic.marker_spec(per[0][1], lang)
+    out: list[dict] = []
+    for name, ms in per:
+        out += logic.marker_spec(ms, lang, prefix=f"{name}: ")
+    return out
+
+
 @solara.component
 def CompareResults(res: CompareResult, metric: solara.Reactive[str], lang: Lang) -> None:
     """Levels with bands, paired differences with bands, a final-step table and downloads."""
@@ -225,6 +242,7 @@ def CompareResults(res: CompareResult, metric: solara.Reactive[str], lang: Lang)
            secs=fmt_number(res.seconds, lang, 1)),
         classes=["sim-compare-done"],
     )
+    marks = solara.use_memo(lambda: compare_markers(res.variants, lang), [res, lang])
     labels = {logic.metric_label(k, lang): k for k in logic.COMPARE_METRICS}
     solara.Select(
         tr("metric", lang), value=logic.metric_label(m, lang), values=list(labels),
@@ -234,13 +252,13 @@ def CompareResults(res: CompareResult, metric: solara.Reactive[str], lang: Lang)
         with solara.Card(classes=["sim-compare-levels"]):
             Chart(
                 title=tr("levels_title", lang, metric=logic.metric_label(m, lang)), x=x, series=levels,
-                x_label=tr("month", lang), height=280,
+                x_label=tr("month", lang), height=280, lang=lang, markers=marks,
             )
             solara.Text(tr("band_note", lang), style={"font-size": "12px", "color": "#555"})
         with solara.Card(classes=["sim-compare-diffs"]):
             Chart(
                 title=tr("diff_title", lang, base=baseline), x=dx, series=diffs, x_label=tr("month", lang),
-                hline=0.0, height=280,
+                hline=0.0, height=280, lang=lang, markers=marks,
             )
             solara.Text(tr("band_note", lang), style={"font-size": "12px", "color": "#555"})
     summary = logic.final_summary(res.frame, baseline, [m, *[k for k in logic.COMPARE_METRICS if k != m][:3]])

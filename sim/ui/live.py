@@ -240,6 +240,7 @@ def ElementsPanel(snap: Snapshot, lang: Lang, present: bool = False) -> None:
             Chart(
                 title=tr("elements_title", lang), x=logic.months(rows), series=logic.elements_series(rows, lang),
                 stacked=True, x_label=tr("month", lang), lang=lang, height=300, text_px=18 if present else 14,
+                markers=logic.marker_spec(snap.markers, lang),
             )
         with solara.Card(classes=["sim-card-flows"]):
             FlowView(
@@ -279,6 +280,7 @@ def AdoptionPanel(snap: Snapshot, lang: Lang, present: bool = False) -> None:
             title=f"{tr('adoption_title', lang)}, %",
             x=logic.months(rows), series=logic.adoption_series(rows, snap.n_orgs, snap.n_places, snap.n_people, lang),
             x_label=tr("month", lang), unit=" %", lang=lang, height=240, text_px=18 if present else 14,
+            markers=logic.marker_spec(snap.markers, lang),
         )
         solara.Text(
             tr("adoption_totals", lang, orgs=fmt_number(snap.n_orgs, lang), places=fmt_number(snap.n_places, lang),
@@ -315,12 +317,12 @@ def ValuePanels(snap: Snapshot, lang: Lang) -> None:
         with solara.Card(classes=["sim-card-value-social"]):
             Chart(
                 title=tr("value_social_title", lang), x=x, series=logic.social_value_series(rows, lang),
-                x_label=tr("month", lang), lang=lang, height=240,
+                x_label=tr("month", lang), lang=lang, height=240, markers=logic.marker_spec(snap.markers, lang),
             )
         with solara.Card(classes=["sim-card-value-economic"]):
             Chart(
                 title=tr("value_econ_title", lang), x=x, series=logic.economic_value_series(rows, lang),
-                x_label=tr("month", lang), hline=0.0, lang=lang, height=240,
+                x_label=tr("month", lang), hline=0.0, lang=lang, height=240, markers=logic.marker_spec(snap.markers, lang),
             )
     solara.Text(
         f"{tr('environmental', lang)}: {fmt_number(last['value_environmental'], lang, 0)} kg CO2e \u00b7 "

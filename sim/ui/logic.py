@@ -169,6 +169,41 @@ def scenario_toml(settings: Settings) -> str:
     return dump_toml(data)
 
 
+INTERVENTION_KINDS_SV: dict[str, str] = {
+    "offer": "erbjudande", "grants": "projektmedel", "training": "utbildning", "measurement": "mätning",
+    "seed": "startstöd", "funding_cut": "indragna medel", "set": "ändring",
+}
+"""Swedish names of the intervention kinds (for the model's own labels ``kind: places``)."""
+
+
+def marker_spec(markers: Sequence[Any], lang: Lang, prefix: str = "") -> list[dict[str, Any]]:
+    """Chart marks of interventions (:func:`sim.interventions.markers`): x, end, label and hover title.
+
+    ``prefix`` (e.g. a variant's name) is put before each label.
+    """
+    out = []
+    for m in markers:
+        when = m.date or f"{tr('month', lang)} {fmt_number(m.month, lang, 0)}"
+        text = str(m.label)
+        if lang == "sv" and text.startswith(f"{m.kind}:"):  # the model's own English label: kind and places
+            text = INTERVENTION_KINDS_SV.get(m.kind, m.kind) + text[len(m.kind):].replace("all places", "alla platser")
+        label = f"{prefix}{text}"
+        out.append({
+            "x": float(m.month), "x2": None if m.end_month is None else float(m.end_month),
+            "label": label, "title": f"{label} ({when})", "kind": m.kind,
+        })
+    return out
+
+
+def scenario_markers(scenario: Scenario) -> list[Any]:
+    """The intervention markers of ``scenario`` (empty when it has none, or before interventions exist)."""
+    try:
+        from sim.interventions import markers
+    except ImportError:  # pragma: no cover - the module lands on main with issue 11
+        return []
+    return list(markers(scenario))
+
+
 def parse_whole_number(text: str, lo: int = 0, hi: int = SEED_MAX) -> int:
     """Parse a typed whole number in ``[lo, hi]``; raise :class:`ValueError` otherwise."""
     raw = str(text).strip().replace(" ", "").replace("_", "")

@@ -76,6 +76,7 @@ class Snapshot:
         layout: map positions and radii (:func:`sim.ui.logic.map_layout`).
         n_orgs, n_places, n_people: totals of the model.
         sweden: whether the places are Sweden's municipalities.
+        markers: the scenario's interventions (:class:`sim.interventions.Marker`), for marks on the time charts.
         playing: whether the worker is playing after this step.
         rate: steps per second measured in the worker over the last seconds (0 when not playing).
     """
@@ -98,6 +99,7 @@ class Snapshot:
     sweden: bool
     playing: bool = False
     rate: float = 0.0
+    markers: tuple = ()
 
 
 def running_sites(model: Any, limit: int = SITE_LIMIT) -> np.ndarray:
@@ -114,7 +116,7 @@ def running_sites(model: Any, limit: int = SITE_LIMIT) -> np.ndarray:
 
 def take_snapshot(
     model: Any, gen: int, settings: logic.Settings, layout: tuple[dict[str, float], ...],
-    playing: bool = False, rate: float = 0.0,
+    playing: bool = False, rate: float = 0.0, markers: tuple = (),
 ) -> Snapshot:
     """A :class:`Snapshot` of ``model`` now (call it between steps)."""
     return Snapshot(
@@ -123,7 +125,7 @@ def take_snapshot(
         flows_total=np.array(model.state.flows_total, copy=True), places=places_frame(model.state),
         states=np.asarray(place_states(model.state)).copy(), sites=running_sites(model), layout=layout,
         n_orgs=int(model.orgs.n), n_places=int(model.places.n), n_people=int(model.people.n),
-        sweden=model.params.places.source == "sweden", playing=playing, rate=rate,
+        sweden=model.params.places.source == "sweden", playing=playing, rate=rate, markers=markers,
     )
 
 
@@ -171,7 +173,7 @@ def serve(conn: Any, render_interval: float = RENDER_INTERVAL) -> None:
     from sim.model import SocialInnovationModel
 
     model: Any = None
-    gen, settings, layout = 0, logic.Settings(), ()
+    gen, settings, layout, marks = 0, logic.Settings(), (), ()
     playing, speed = False, "10"
     stats = PlayStats()
     in_flight = False  # a snapshot sent while playing that the page has not drawn yet
@@ -180,7 +182,8 @@ def serve(conn: Any, render_interval: float = RENDER_INTERVAL) -> None:
 
     def send_snap(final: bool) -> None:
         nonlocal in_flight, last_sent
-        conn.send(("snap", take_snapshot(model, gen, settings, layout, playing, stats.rate() if playing else 0.0)))
+        conn.send(("snap", take_snapshot(model, gen, settings, layout, playing, stats.rate() if playing else 0.0,
+                                         marks)))
         last_sent = time.perf_counter()
         in_flight = not final
 
@@ -212,6 +215,7 @@ def serve(conn: Any, render_interval: float = RENDER_INTERVAL) -> None:
                     try:
                         model = SocialInnovationModel(settings.scenario(), seed=settings.seed)
                         layout = tuple(logic.map_layout(model))
+                        marks = tuple(logic.scenario_markers(model.params))
                     except Exception as err:  # noqa: BLE001 - shown to the user instead of a traceback
                         model = None
                         conn.send(("error", gen, f"{type(err).__name__}: {err}"))

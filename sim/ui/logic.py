@@ -304,9 +304,21 @@ def fidelity_fit_series(rows: Sequence[dict[str, float]], lang: Lang) -> list[di
 
 def fidelity_fit_points(model: SocialInnovationModel, lang: Lang, limit: int = 1500) -> list[dict[str, Any]]:
     """Running sites as points (x = local fit, y = core fidelity), coloured pilot/permanent."""
-    from sim.ui.stepper import running_sites
-
     return site_points(running_sites(model, limit), list(model.places.name), lang)
+
+
+def running_sites(model: SocialInnovationModel, limit: int = 1500) -> np.ndarray:
+    """Running sites of ``model`` as ``(fit, fidelity, funding, place)`` rows, evenly thinned to ``limit``."""
+    o = model.orgs
+    idx = np.flatnonzero(o.running)
+    if len(idx) > limit:
+        idx = idx[np.linspace(0, len(idx) - 1, limit).astype(np.int64)]
+    if not len(idx):
+        return np.zeros((0, 4))
+    return np.column_stack(
+        [o.fit[idx].astype(float), o.fidelity[idx].astype(float), o.funding[idx].astype(float),
+         o.place[idx].astype(float)]
+    )
 
 
 def site_points(sites: np.ndarray, place_names: Sequence[str], lang: Lang) -> list[dict[str, Any]]:

@@ -102,18 +102,6 @@ class Snapshot:
     markers: tuple = ()
 
 
-def running_sites(model: Any, limit: int = SITE_LIMIT) -> np.ndarray:
-    """Running sites of ``model`` as ``(fit, fidelity, funding, place)`` rows, evenly thinned to ``limit``."""
-    o = model.orgs
-    idx = np.flatnonzero(o.running)
-    if len(idx) > limit:
-        idx = idx[np.linspace(0, len(idx) - 1, limit).astype(np.int64)]
-    return np.column_stack(
-        [o.fit[idx].astype(float), o.fidelity[idx].astype(float), o.funding[idx].astype(float),
-         o.place[idx].astype(float)]
-    ) if len(idx) else np.zeros((0, 4))
-
-
 def take_snapshot(
     model: Any, gen: int, settings: logic.Settings, layout: tuple[dict[str, float], ...],
     playing: bool = False, rate: float = 0.0, markers: tuple = (),
@@ -123,7 +111,8 @@ def take_snapshot(
         gen=gen, settings=settings, seed=int(model.seed), steps=int(model.steps), month=float(model.month),
         horizon=int(model.params.run.steps), rows=tuple(dict(r) for r in model.collector.rows),
         flows_total=np.array(model.state.flows_total, copy=True), places=places_frame(model.state),
-        states=np.asarray(place_states(model.state)).copy(), sites=running_sites(model), layout=layout,
+        states=np.asarray(place_states(model.state)).copy(), sites=logic.running_sites(model, SITE_LIMIT),
+        layout=layout,
         n_orgs=int(model.orgs.n), n_places=int(model.places.n), n_people=int(model.people.n),
         sweden=model.params.places.source == "sweden", playing=playing, rate=rate, markers=markers,
     )

@@ -53,6 +53,8 @@ def ChartWidget(
     unit: str = "",
     hline: float | None = None,
     height: int = 260,
+    text_px: int = 14,
+    lang: str = "en",
 ) -> None:
     """The Vue widget behind :func:`Chart`; ``spec`` is :func:`pack` output (not ``data``: Vue reserves it)."""
 
@@ -72,6 +74,9 @@ def Chart(
     unit: str = "",
     hline: float | None = None,
     height: int = 260,
+    text_px: int = 14,
+    lang: str = "en",
+    markers: list[dict[str, Any]] | None = None,
 ) -> solara.Element:
     """A line, stacked-area, band or scatter chart.
 
@@ -91,17 +96,25 @@ def Chart(
         unit: appended to values in the hover box.
         hline: draw a dashed horizontal line at this y (e.g. 0 for differences).
         height: height in SVG units (the width is 600, scaled to the card).
+        text_px: size of the chart's text on screen, CSS pixels (the browser scales it to the card's width).
+        lang: ``"sv"`` (decimal comma, space between thousands) or ``"en"`` for the axis and hover numbers.
+        markers: vertical marks on the x axis ``[{"x", "x2" (end or None), "label", "title"}]``
+            (interventions, :func:`sim.ui.logic.marker_spec`).
     """
-    spec = pack(x=x or [], series=series or [], points=points or [], paths=paths or [], legend=legend or [])
+    spec = pack(
+        x=x or [], series=series or [], points=points or [], paths=paths or [], legend=legend or [],
+        markers=markers or [],
+    )
     return ChartWidget(
         spec=spec, title=title, stacked=stacked, x_range=x_range, y_range=y_range, x_label=x_label,
-        y_label=y_label, unit=unit, hline=hline, height=height,
+        y_label=y_label, unit=unit, hline=hline, height=height, text_px=text_px, lang=lang,
     )
 
 
 @solara.component_vue(str(VUE / "place_map.vue"))
 def PlaceMapWidget(
-    places: str = "[]", state: str = "{}", title: str = "", note: str = "", max_height: int = 620
+    places: str = "[]", state: str = "{}", title: str = "", note: str = "", max_height: int = 620,
+    outlines: str = "[]",
 ) -> None:
     """The Vue widget behind :func:`PlaceMap`."""
 
@@ -115,25 +128,39 @@ def PlaceMap(
     note: str = "",
     max_height: int = 620,
     places_json: str | None = None,
+    outlines_json: str = "[]",
 ) -> solara.Element:
     """Places as circles at their coordinates (north up); hovering one shows ``info[i]``.
 
     ``places`` (positions, radii) changes only with the model (pass ``places_json`` to
     reuse its serialisation); each step sends only colours and hover texts.
+    ``outlines_json``: municipality outlines (:func:`sim.ui.sweden_map.outlines`), filled with their place's colour.
     """
     return PlaceMapWidget(
         places=places_json if places_json is not None else json.dumps(places),
         state=pack(colors=colors, info=info, legend=legend), title=title, note=note, max_height=max_height,
+        outlines=outlines_json,
     )
 
 
 @solara.component_vue(str(VUE / "flow_view.vue"))
-def FlowViewWidget(spec: str = "{}", title: str = "", size: float = 420.0, note: str = "") -> None:
+def FlowViewWidget(
+    spec: str = "{}", title: str = "", size: float = 420.0, note: str = "", text_px: int = 14
+) -> None:
     """The Vue widget behind :func:`FlowView`."""
 
 
 def FlowView(
-    nodes: list[dict[str, Any]], arrows: list[dict[str, Any]], title: str = "", size: float = 420.0, note: str = ""
+    nodes: list[dict[str, Any]], arrows: list[dict[str, Any]], title: str = "", size: float = 420.0, note: str = "",
+    text_px: int = 14,
 ) -> solara.Element:
-    """The six elements on a circle with an arrow per direction of movement (see :func:`sim.ui.logic.flow_geometry`)."""
-    return FlowViewWidget(spec=pack(nodes=nodes, arrows=arrows), title=title, size=size, note=note)
+    """The six elements on a circle with an arrow per direction of movement (see :func:`sim.ui.logic.flow_geometry`).
+
+    ``text_px``: size of the labels on screen, CSS pixels.
+    """
+    return FlowViewWidget(spec=pack(nodes=nodes, arrows=arrows), title=title, size=size, note=note, text_px=text_px)
+
+
+@solara.component_vue(str(VUE / "scenario_upload.vue"))
+def ScenarioUpload(label: str = "", event_file_chosen: Any = None) -> None:
+    """A button that opens a file chooser and sends ``{"name", "text"}`` of the chosen file to ``event_file_chosen``."""

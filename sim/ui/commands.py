@@ -40,6 +40,8 @@ def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     env.setdefault("SOLARA_ASSETS_CDN", "http://127.0.0.1:9/")
+    # the plain loader: no "This website runs on Solara" badge over the charts
+    env.setdefault("SOLARA_THEME_LOADER", "plain")
     return env
 
 

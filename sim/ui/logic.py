@@ -22,7 +22,7 @@ from sim.explore.compare import paired_difference, run_replicates
 from sim.explore.design import replicate_seeds
 from sim.results import PLACE_STATES, place_states, places_frame
 from sim.scenario import ELEMENTS, LeverParams, Scenario, dump_toml, list_presets, load_scenario
-from sim.ui.i18n import Lang, element_names, tr
+from sim.ui.i18n import Lang, element_names, fmt_number, place_label, tr
 
 if TYPE_CHECKING:
     from sim.model import SocialInnovationModel
@@ -100,6 +100,12 @@ LEVERS: tuple[LeverSpec, ...] = (
 LEVER_BY_KEY = {s.key: s for s in LEVERS}
 
 
+def lever_digits(spec: LeverSpec) -> int:
+    """Decimals to show for a lever's value (as many as its slider step has)."""
+    text = f"{spec.step:g}"
+    return len(text.split(".")[1]) if "." in text else 0
+
+
 def lever_value(scenario: Scenario, spec: LeverSpec) -> float | tuple[float, float]:
     """The current value of a lever in ``scenario`` (a pair for a range lever)."""
     vals = [float(getattr(scenario.levers, f.split(".")[1])) for f in spec.fields]
@@ -152,6 +158,50 @@ class Settings:
             if float(getattr(base.levers, k.split(".")[1])) != float(v):
                 out[k] = v
         return out
+
+
+def scenario_toml(settings: Settings) -> str:
+    """The full resolved scenario of ``settings`` as TOML (``sim run`` reads it), seed included."""
+    sc = settings.scenario()
+    data = sc.to_toml_dict()
+    if settings.seed is not None:
+        data["run"]["seed"] = settings.seed
+    return dump_toml(data)
+
+
+INTERVENTION_KINDS_SV: dict[str, str] = {
+    "offer": "erbjudande", "grants": "projektmedel", "training": "utbildning", "measurement": "mätning",
+    "seed": "startstöd", "funding_cut": "indragna medel", "set": "ändring",
+}
+"""Swedish names of the intervention kinds (for the model's own labels ``kind: places``)."""
+
+
+def marker_spec(markers: Sequence[Any], lang: Lang, prefix: str = "") -> list[dict[str, Any]]:
+    """Chart marks of interventions (:func:`sim.interventions.markers`): x, end, label and hover title.
+
+    ``prefix`` (e.g. a variant's name) is put before each label.
+    """
+    out = []
+    for m in markers:
+        when = m.date or f"{tr('month', lang)} {fmt_number(m.month, lang, 0)}"
+        text = str(m.label)
+        if lang == "sv" and text.startswith(f"{m.kind}:"):  # the model's own English label: kind and places
+            text = INTERVENTION_KINDS_SV.get(m.kind, m.kind) + text[len(m.kind):].replace("all places", "alla platser")
+        label = f"{prefix}{text}"
+        out.append({
+            "x": float(m.month), "x2": None if m.end_month is None else float(m.end_month),
+            "label": label, "title": f"{label} ({when})", "kind": m.kind,
+        })
+    return out
+
+
+def scenario_markers(scenario: Scenario) -> list[Any]:
+    """The intervention markers of ``scenario`` (empty when it has none, or before interventions exist)."""
+    try:
+        from sim.interventions import markers
+    except ImportError:  # pragma: no cover - the module lands on main with issue 11
+        return []
+    return list(markers(scenario))
 
 
 def parse_whole_number(text: str, lo: int = 0, hi: int = SEED_MAX) -> int:
@@ -254,22 +304,36 @@ def fidelity_fit_series(rows: Sequence[dict[str, float]], lang: Lang) -> list[di
 
 def fidelity_fit_points(model: SocialInnovationModel, lang: Lang, limit: int = 1500) -> list[dict[str, Any]]:
     """Running sites as points (x = local fit, y = core fidelity), coloured pilot/permanent."""
+    return site_points(running_sites(model, limit), list(model.places.name), lang)
+
+
+def running_sites(model: SocialInnovationModel, limit: int = 1500) -> np.ndarray:
+    """Running sites of ``model`` as ``(fit, fidelity, funding, place)`` rows, evenly thinned to ``limit``."""
     o = model.orgs
     idx = np.flatnonzero(o.running)
-    if len(idx) > limit:  # keep the message small for Sweden; an even thinning keeps the picture
+    if len(idx) > limit:
         idx = idx[np.linspace(0, len(idx) - 1, limit).astype(np.int64)]
-    names = model.places.name
-    colours = {Funding.PROJECT: STATE_COLOURS["pilot"], Funding.ORDINARY: STATE_COLOURS["permanent"]}
+    if not len(idx):
+        return np.zeros((0, 4))
+    return np.column_stack(
+        [o.fit[idx].astype(float), o.fidelity[idx].astype(float), o.funding[idx].astype(float),
+         o.place[idx].astype(float)]
+    )
+
+
+def site_points(sites: np.ndarray, place_names: Sequence[str], lang: Lang) -> list[dict[str, Any]]:
+    """Scatter points of running sites given as rows ``(fit, fidelity, funding code, place index)``."""
+    colours = {int(Funding.PROJECT): STATE_COLOURS["pilot"], int(Funding.ORDINARY): STATE_COLOURS["permanent"]}
     pilot, perm = tr("pilot", lang), tr("permanent", lang)
     out = []
-    for i in idx:
-        f = int(o.funding[i])
+    for fit, fid, funding, place in np.asarray(sites, dtype=np.float64).reshape(-1, 4):
+        f = int(funding)
         out.append(
             {
-                "x": round(float(o.fit[i]), 4),
-                "y": round(float(o.fidelity[i]), 4),
+                "x": round(float(fit), 4),
+                "y": round(float(fid), 4),
                 "color": colours.get(f, "#888888"),
-                "label": f"{names[o.place[i]]}: {perm if f == Funding.ORDINARY else pilot}",
+                "label": f"{place_label(place_names[int(place)], lang)}: {perm if f == int(Funding.ORDINARY) else pilot}",
             }
         )
     return out
@@ -313,25 +377,28 @@ def map_legend(by: str, lang: Lang) -> list[dict[str, str]]:
 
 
 def _fmt_int(v: float, lang: Lang) -> str:
-    s = f"{int(round(v)):,}"
-    return s.replace(",", "\u00a0") if lang == "sv" else s
+    return fmt_number(v, lang, 0)
 
 
 def map_state(model: SocialInnovationModel, by: str, lang: Lang) -> tuple[list[str], list[str]]:
-    """``(colours, hover texts)`` of every place for the current step."""
-    f = places_frame(model.state)
+    """``(colours, hover texts)`` of every place of ``model`` now (see :func:`map_colours`)."""
+    return map_colours(places_frame(model.state), place_states(model.state), by, lang)
+
+
+def map_colours(frame: pd.DataFrame, states: np.ndarray, by: str, lang: Lang) -> tuple[list[str], list[str]]:
+    """``(colours, hover texts)`` of every place from its :func:`sim.results.places_frame` and state codes."""
+    f = frame
     if by == "state":
-        states = place_states(model.state)
-        colours = [STATE_COLOURS[PLACE_STATES[s]] for s in states]
+        colours = [STATE_COLOURS[PLACE_STATES[int(s)]] for s in states]
     else:
         col = "mean_fidelity" if by == "fidelity" else "mean_fit"
         colours = [NO_DATA if math.isnan(v) else _ramp(float(v)) for v in f[col].to_numpy()]
     texts = []
     for row in f.itertuples(index=False):
-        fid = "-" if math.isnan(row.mean_fidelity) else f"{row.mean_fidelity:.2f}"
-        fit = "-" if math.isnan(row.mean_fit) else f"{row.mean_fit:.2f}"
+        fid = "-" if math.isnan(row.mean_fidelity) else fmt_number(row.mean_fidelity, lang, 2)
+        fit = "-" if math.isnan(row.mean_fit) else fmt_number(row.mean_fit, lang, 2)
         texts.append(
-            f"{row.name}\n{tr('population', lang)}: {_fmt_int(row.population, lang)}\n"
+            f"{place_label(row.name, lang)}\n{tr('population', lang)}: {_fmt_int(row.population, lang)}\n"
             f"{tr(row.state, lang)}; {tr('sites', lang)}: {row.sites_running}\n"
             f"{tr('fidelity', lang)}: {fid}; {tr('fit', lang)}: {fit}\n"
             f"{tr('participating', lang)}: {_fmt_int(row.people_participating, lang)}; "
@@ -412,9 +479,9 @@ METRIC_LABELS: dict[str, dict[str, str]] = {
     "places_reached": {"en": "Places reached", "sv": "Nådda platser"},
     "sites_running": {"en": "Running sites", "sv": "Verksamheter i gång"},
     "sites_permanent": {"en": "Permanent sites", "sv": "Permanenta verksamheter"},
-    "orgs_adopted": {"en": "Organisations adopted", "sv": "Organisationer som tagit upp"},
-    "mean_fidelity": {"en": "Mean core fidelity", "sv": "Medeltrohet mot kärnan"},
-    "mean_fit": {"en": "Mean local fit", "sv": "Medelpassform lokalt"},
+    "orgs_adopted": {"en": "Organisations adopted", "sv": "Organisationer som infört lösningen"},
+    "mean_fidelity": {"en": "Mean core fidelity", "sv": "Genomsnittlig programtrohet"},
+    "mean_fit": {"en": "Mean local fit", "sv": "Genomsnittlig lokal anpassning"},
     "value_economic": {"en": "Avoided public cost (SEK)", "sv": "Undvikna offentliga kostnader (kr)"},
     "net_economic": {"en": "Net economic value (SEK)", "sv": "Ekonomiskt nettovärde (kr)"},
     "visible_value": {"en": "Visible social value (persons)", "sv": "Synligt socialt värde (personer)"},

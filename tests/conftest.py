@@ -32,3 +32,14 @@ def small() -> Scenario:
 @pytest.fixture
 def small_model() -> SocialInnovationModel:
     return SocialInnovationModel(small_scenario(), seed=1)
+
+
+@pytest.fixture(scope="session")
+def playwright_session():
+    """One Playwright for the whole session: its sync API refuses to start while another one is running.
+
+    Every browser fixture (tests/browser/conftest.py, the workshop test) launches its Chromium from it.
+    """
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright python package not installed")
+    with sync_api.sync_playwright() as pw:
+        yield pw

@@ -82,14 +82,12 @@ def server(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(playwright_session):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not found")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+    b = playwright_session.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    yield b
+    b.close()
 
 
 def post(port: int, path: str, body: dict) -> tuple[int, dict]:

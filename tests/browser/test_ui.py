@@ -469,3 +469,48 @@ def test_swedish_view_has_no_english_code_keys_or_scientific_notation(page, ui):
         assert bad not in text, bad
     assert not re.search(r"\de[+-]\d", text)  # no 1.22e+04
     assert not re.search(r"\d\.\d", text)  # decimal commas in Swedish
+
+
+def _disconnected(page) -> bool:
+    """Whether the page shows Solara's lost-connection warning or its reconnecting overlay."""
+    return bool(page.evaluate(
+        "() => [...document.querySelectorAll('.v-application > .v-alert.warning, .v-overlay--active')]"
+        ".some(e => e.offsetParent !== null)"
+    ))
+
+
+def test_full_sweden_plays_two_minutes_at_10_steps_per_s_and_pauses_within_1_s(page, ui, record_property):
+    """The acceptance of the room: full Sweden at top speed for 2 minutes (reset at the horizon and played again).
+
+    At least 10 steps/s over each play to the horizon (120 steps; the time includes the click and the last
+    redraw, so it is a lower bound), Pause answers within 1 s, and the page never loses its connection.
+    """
+    open_app(page, ui, tall=False)
+    english(page)
+    pick_preset(page, "Sweden, full")
+    page.wait_for_selector(".sim-play:not([disabled])", timeout=TIMEOUT)
+    page.locator(".sim-speed").get_by_text("max").click()
+    start = time.monotonic()
+    rates, pauses = [], []
+    while time.monotonic() - start < 120.0:
+        t0 = time.monotonic()
+        page.locator(".sim-play").click()
+        if not pauses:  # once per test: pause part-way, then play on
+            wait_counter(page, lambda n: n >= 30, timeout=30)
+            r = pause_probe(page, observe_ms=2000)
+            pauses.append(r)
+            check_pause(r, button_limit=1.0, count=False)
+            t0 += r["observed_s"]  # the paused time does not count against the rate
+            page.locator(".sim-play").click()
+        wait_counter(page, lambda n: n >= 120, timeout=60)
+        rates.append(120 / (time.monotonic() - t0))
+        assert not _disconnected(page), "the page lost its connection while playing"
+        page.wait_for_selector(".sim-play:has-text('Play')", timeout=10_000)  # stops at the horizon
+        page.locator(".sim-reset").click()
+        wait_counter(page, lambda n: n == 0, timeout=10)
+    record_property("sweden_full_steps_per_second", [round(x, 1) for x in rates])
+    record_property("sweden_full_pause_button_s", pauses[0]["button_s"])
+    print(f"\nsweden full: {[round(x, 1) for x in rates]} steps/s, pause {pauses[0]['button_s']} s")
+    assert not _disconnected(page)
+    assert len(rates) >= 2
+    assert min(rates) >= 10.0, rates

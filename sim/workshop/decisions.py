@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from sim.codes import Funding, Status
-from sim.elements.spread import may_adopt, permanent_form, start_sites, stop
+from sim.elements.spread import bring_policy_into_force, may_adopt, permanent_form, start_sites, stop
 from sim.elements.understand import estimated_need
 from sim.scenario import ELEMENTS, Scenario
 from sim.state import SimState
@@ -229,23 +229,6 @@ def install_params(model: Any, params: Scenario) -> None:
     model.params = params
     if getattr(model, "interventions", None) is not None:  # the interventions pass their scenario to the step
         model.interventions.rebase(params)  # its ``set`` levers are applied on the new base
-
-
-def bring_policy_into_force(state: SimState, params: Scenario) -> None:
-    """The scaling-up policy comes into force now: what :func:`sim.elements.spread.scale_up` does once triggered."""
-    su = params.scaling_up
-    o = state.orgs
-    state.policy.month = state.month
-    state.policy.refused = state.places.severity < su.refusal_need
-    covered = state.policy.covers(o.place)
-    moved = covered & o.running & (o.funding == Funding.PROJECT)
-    o.funding[moved] = Funding.ORDINARY
-    o.funding_ended[moved] = state.month
-    o.project_end[moved] = np.nan
-    o.moved_by_policy[moved] = True
-    o.form[moved] = permanent_form(state, np.flatnonzero(moved))
-    o.phi[covered] *= 1.0 - su.threshold_cut
-    o.p[covered] += su.p_boost
 
 
 def org_snapshot(state: SimState) -> dict[str, np.ndarray]:

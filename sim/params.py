@@ -174,9 +174,20 @@ class OrganisationParams(_Section):
     )
     degree: float = _f(6.0, 0.0, 10_000.0, "Mean number of ties per organisation [ties].")
     cross_place_share: float = _f(0.25, 0.0, 1.0, "Share of ties that go to other places ('places' network) [-].")
+    peer_mixing: float = _f(
+        0.0, 0.0, 1.0,
+        "Weight m of the national peer group in the exposure x_i = (1 - m) * (share of ties running) + m * (share "
+        "of eligible organisations running), e.g. municipalities learning from municipalities through SKR networks "
+        "and conferences; 0 = ties only, 1 = Bass among the eligible pool [-].",
+    )
     distance_scale_km: float = _f(150.0, 1.0, 10_000.0, "Distance decay of cross-place ties [km].")
     rewiring: float = _f(0.0, 0.0, 1.0, "Rewiring probability of ring-lattice ties ('small_world') [-].")
     initial_adopters: int = _f(3, 0, 1_000_000, "Organisations running the solution at step 0 (originators).")
+    host_places: int = _f(
+        0, 0, 1_000_000,
+        "Only organisations in the host_places most populous places can run it: a regional service where one site "
+        "serves several places (Barnahus: a centre per catchment of municipalities); 0 = every place [places].",
+    )
     initial_place: str | None = Field(
         None, max_length=200, description="Name of the place of the originators (default: random)."
     )
@@ -526,6 +537,13 @@ def numeric_field_range(key: str) -> tuple[float, float]:
     lo = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), -math.inf)
     hi = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), math.inf)
     return float(lo), float(hi)
+
+
+def numeric_field_is_int(key: str) -> bool:
+    """Whether the dotted numeric field ``key`` (checked by :func:`numeric_field_range`) is an integer field."""
+    numeric_field_range(key)
+    section, field = key.split(".")
+    return Scenario.model_fields[section].annotation.model_fields[field].annotation is int  # type: ignore[union-attr]
 
 
 Scenario.model_rebuild()  # resolve the forward reference to CalibrationParams (defined after Scenario)

@@ -110,9 +110,20 @@ def estimate_size(
     return SizeEstimate(n_places, members, m_ties, orgs, o_ties, int(b))
 
 
+@dataclass(frozen=True)
+class _PlaceFacts:
+    """What preflight needs of the places the model builds (read-only arrays)."""
+
+    names: tuple[str, ...]
+    keys: frozenset[str]
+    """Names and municipality codes."""
+    population: Any
+    target_size: Any
+
+
 @lru_cache(maxsize=16)
-def _places(places_json: str, k_core: int, k_periphery: int, seed: int) -> tuple[frozenset[str], Any, Any]:
-    """``(names, population, target_size)`` of the places the model builds (cached: the UI loads often)."""
+def _place_facts(places_json: str, k_core: int, k_periphery: int, seed: int) -> _PlaceFacts:
+    """The places the model builds, built once per settings (cached: the UI loads often)."""
     from sim.params import PlacesParams, SolutionParams
     from sim.streams import Streams
     from sim.world.places import build_places
@@ -122,7 +133,13 @@ def _places(places_json: str, k_core: int, k_periphery: int, seed: int) -> tuple
     p = build_places(sc, Streams(seed).places)
     p.population.setflags(write=False)
     p.target_size.setflags(write=False)
-    return frozenset(p.name.tolist()), p.population, p.target_size
+    names = tuple(p.name.tolist())
+    return _PlaceFacts(names, frozenset(names) | frozenset(p.code.tolist()), p.population, p.target_size)
+
+
+def _places_of(scenario: Scenario, seed: int) -> _PlaceFacts:
+    return _place_facts(scenario.places.model_dump_json(), scenario.solution.k_core, scenario.solution.k_periphery,
+                        seed)
 
 
 def check_scenario(
@@ -139,8 +156,8 @@ def check_scenario(
 
     op = scenario.organisations
     seed = scenario.run.seed if seed is None else int(seed)
-    names, population, target_size = _places(scenario.places.model_dump_json(), scenario.solution.k_core,
-                                             scenario.solution.k_periphery, seed)
+    facts = _places_of(scenario, seed)
+    names, population, target_size = facts.names, facts.population, facts.target_size
     counts = organisation_counts(op, population)
     n_orgs = int(counts.sum())
     if op.thresholds is not None and len(op.thresholds) != n_orgs:
@@ -168,23 +185,10 @@ def check_scenario(
     return est
 
 
-@lru_cache(maxsize=16)
-def _place_keys(places_json: str, k_core: int, k_periphery: int, seed: int) -> tuple[tuple[str, ...], frozenset[str]]:
-    """``(names, names and codes)`` of the places the model builds."""
-    from sim.params import PlacesParams, SolutionParams
-    from sim.streams import Streams
-    from sim.world.places import build_places
-
-    sc = Scenario(places=PlacesParams.model_validate_json(places_json),
-                  solution=SolutionParams(k_core=k_core, k_periphery=k_periphery))
-    p = build_places(sc, Streams(seed).places)
-    return tuple(p.name.tolist()), frozenset(p.name.tolist()) | frozenset(p.code.tolist())
-
-
 def check_intervention_places(scenario: Scenario, source: str, seed: int) -> None:
     """Every place an intervention names (by name or municipality code) exists; else a :class:`ScenarioError`."""
-    names, keys = _place_keys(scenario.places.model_dump_json(), scenario.solution.k_core,
-                              scenario.solution.k_periphery, seed)
+    facts = _places_of(scenario, seed)
+    names, keys = facts.names, facts.keys
     for i, iv in enumerate(scenario.interventions):
         if not isinstance(iv.places, list):
             continue

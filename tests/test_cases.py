@@ -12,7 +12,7 @@ import pytest
 from sim.api import run
 from sim.dates import month_index
 from sim.scenario import list_presets, load_scenario
-from sim.validation.cases import CASES, RESULTS, case_keys, observed_path, preset_path
+from sim.validation.cases import CASES, RESULTS, case_keys, holdout_date, observed_path, preset_path
 from sim.validation.forecast import load_observed
 from sim.validation.forecast_command import model_columns
 
@@ -20,14 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = (ROOT / "docs" / "cases.md").read_text(encoding="utf-8")
 KEYS = case_keys()
 SEEDS = (11, 12, 13)
-KNOWN_MISSES = {
-    "sociala-investeringsfonder": "a constant own-initiative rate fast enough for 64 funds by 2015 gives about 11, "
-    "not 2, by the end of 2010 (docs/cases.md): the preset misses its first figure",
-    "familjecentraler": "the 131 centres of 2008 are seeded across about 105 municipalities, so 246 centres sit in "
-    "about 180 municipalities, not 158 (docs/cases.md): the model spreads centres wider than they are",
-    "plug-in": "after the ESF cut the model keeps about 38 workshops running, not 60 (75 %), even with "
-    "continue_unfunded near its upper quantile (docs/cases.md)",
-}
+KNOWN_MISSES: dict[str, str] = {}
+"""Cases whose preset misses a documented figure, with why (strict xfail: a fix makes the test fail until removed)."""
 
 
 def test_seven_cases_with_preset_and_data() -> None:
@@ -46,10 +40,21 @@ def test_cases_are_listed_as_presets_and_load() -> None:
         assert sc.name == f"cases/{key}" and sc.run.start is not None and sc.calibration.params
 
 
+def test_cases_have_picker_labels_in_both_languages() -> None:
+    from sim.ui.i18n import preset_label
+    from sim.ui.logic import preset_keys
+
+    keys = preset_keys()
+    for key in KEYS:
+        assert f"cases/{key}" in keys
+        en, sv = preset_label(f"cases/{key}", "en"), preset_label(f"cases/{key}", "sv")
+        assert en.startswith("Case: ") and sv.startswith("Fall: ") and en != sv, (key, en, sv)
+
+
 @pytest.mark.parametrize("key", KEYS)
 def test_observed_figures_are_valid_and_cited(key: str) -> None:
     sc = load_scenario(f"cases/{key}")
-    obs = load_observed(observed_path(key), sc.run.start, model_columns())
+    obs = load_observed(observed_path(key), sc.run.start, model_columns(len(sc.interventions)))
     header = "\n".join(ln for ln in preset_path(key).read_text(encoding="utf-8").splitlines() if ln.startswith("#"))
     section = DOCS[DOCS.index(f"`scenarios/cases/{key}.toml`"):]
     for _, o in obs.iterrows():
@@ -79,3 +84,43 @@ def test_preset_reproduces_its_figures_within_its_stated_band(key: str) -> None:
     for (_, o), m in zip(obs.iterrows(), months, strict=True):
         sim = float(np.median([r.loc[r["month"] == m, o["output"]].iloc[0] for r in runs]))
         assert o["lo90"] <= sim <= o["hi90"], (key, o["date"], o["output"], sim, o["lo90"], o["hi90"])
+
+
+HOLDOUT_MISSES: dict[str, str] = {
+    "bostad-forst": "inside the band, but the band is 1.5 times its median: 2 and 7 municipalities (2010, 2013) fix "
+    "the own-initiative rate only to within a factor of about four, and 22 by 2018 is faster than that rate",
+    "sociala-investeringsfonder": "one early figure (2 funds in 2010) cannot tell a fast imitation cascade from a slow "
+    "trickle: the 2015 band spans nearly every municipality (docs/cases.md)",
+    "plug-in": "the figures up to the project's end say nothing about continuing after it: the band for the workshops "
+    "running half a year later is about as wide as the prior on continuing (1.4 times its median)",
+}
+"""Cases whose stored hold-out forecast misses (outside the band, or a band wider than its median), with why."""
+
+
+@pytest.mark.parametrize(
+    "key", [pytest.param(k, marks=pytest.mark.xfail(reason=HOLDOUT_MISSES[k], strict=True)) if k in HOLDOUT_MISSES
+            else k for k in KEYS if holdout_date(k) is not None])
+def test_early_figures_predict_the_later_ones(key: str) -> None:
+    """The honesty check (docs/cases.md): fitted on the figures before the last date, the stored forecast holds
+    every later figure inside its 90 % band, and that band is narrower than its median at the figure."""
+    h = _holdout(key)
+    held = [o for o in h["observed"] if not o["fitted"]]
+    assert held and h["fit_until"] == holdout_date(key)
+    for o in held:
+        assert o["lo90"] <= o["value"] <= o["hi90"], (key, o)
+        assert o["hi90"] - o["lo90"] < o["median"], (key, o)
+
+
+def _holdout(key: str) -> dict:
+    stored = RESULTS / f"{key}-holdout" / "forecast.json"
+    assert stored.exists(), f"{key}: no stored hold-out fit (python -m sim.validation.cases {key})"
+    return json.loads(stored.read_text(encoding="utf-8"))
+
+
+def test_intervention_outputs_can_be_observed() -> None:
+    """A figure on what an intervention adds (DUA's declined agreements) is an allowed output, and a real column."""
+    sc = load_scenario("cases/dua")
+    allowed = model_columns(len(sc.interventions))
+    assert {"agreements", "agreements_declined", "intervention_cost_sek_0"} <= allowed
+    assert allowed <= set(run(sc, seed=1, steps=1).model.columns)
+    assert "agreements_declined" not in model_columns(0)

@@ -15,7 +15,17 @@ from sim.elements.understand import partner_sectors, understand
 from sim.elements.value import create_value
 from sim.model import SocialInnovationModel
 from sim.rates import per_step
-from sim.scenario import ELEMENTS, FORMS, SECTORS, ProcessParams
+from sim.scenario import (
+    ELEMENTS,
+    FORMS,
+    SECTORS,
+    ProcessParams,
+    apply_overrides,
+    load_scenario,
+    read_scenario_data,
+    resolve_scenario_path,
+    scenario_from_dict,
+)
 from sim.solution import core_fidelity, g, local_fit
 
 from .conftest import small_scenario
@@ -120,6 +130,42 @@ def test_openness_lowers_thresholds() -> None:
     m.places.openness[:] = np.minimum(1.0, m.places.openness_initial + 0.95)
     h1 = adoption_hazard(m.state, m.params)
     assert np.all(h1 >= h0) and np.any(h1 > h0)
+
+
+def test_peer_mixing_blends_ties_with_the_eligible_pool() -> None:
+    """Hazard = p + q * x with x = (1 - m) * (share of ties running) + m * (share of the eligible pool running)."""
+    fixed = {"organisations.threshold_mean": 0.0, "organisations.threshold_sd": 0.0, "organisations.p": 0.001,
+             "organisations.visibility_pull": 0.0, "process.spread_push": 0.0, "levers.guardrails": 0.0,
+             "organisations.q": 0.4}
+    m0 = model_with(fixed)
+    m1 = model_with({**fixed, "organisations.peer_mixing": 0.25})
+    o = m1.orgs
+    assert np.array_equal(o.running, m0.orgs.running) and np.array_equal(o.eligible, m0.orgs.eligible)
+    ties = m1.state.network.share(o.running.astype(float))
+    pool = (o.running & o.eligible).sum() / o.eligible.sum()
+    assert 0 < pool < 1
+    h0, h1 = adoption_hazard(m0.state, m0.params), adoption_hazard(m1.state, m1.params)
+    np.testing.assert_allclose(h0, 0.001 + 0.4 * ties)
+    np.testing.assert_allclose(h1, 0.001 + 0.4 * (0.75 * ties + 0.25 * pool))
+    # an organisation with no running tie still imitates the national peer group
+    lonely = np.flatnonzero(ties == 0)
+    assert len(lonely) and np.all(h1[lonely] > h0[lonely])
+
+
+def test_host_places_keep_the_eligible_pool_in_the_most_populous_places() -> None:
+    """host_places = 1: only the largest place's organisations may run it; nothing else of the world changes."""
+    m0 = SocialInnovationModel(load_scenario("teaching"), seed=3)
+    m1 = SocialInnovationModel(scenario_from_dict(apply_overrides(read_scenario_data(resolve_scenario_path(
+        "teaching"))[0], {"organisations.host_places": 1, "organisations.initial_adopters": 0}), "<test>"), seed=3)
+    pop = m1.places.population
+    largest = int(np.argmax(pop))
+    o0, o1 = m0.orgs, m1.orgs
+    assert np.array_equal(o1.eligible, o0.eligible & (o0.place == largest))
+    assert o1.eligible.any() and not o1.eligible[o1.place != largest].any()
+    np.testing.assert_array_equal(o1.phi, o0.phi)  # no extra random draw: the rest of the world is the same
+    for _ in range(24):
+        m1.step()
+    assert not (o1.status[o1.place != largest] != Status.NOT_ADOPTED).any()
 
 
 # ---------------------------------------------------------------- 3 mobilise

@@ -134,3 +134,19 @@ def test_calibration_table_is_validated(tmp_path: Path) -> None:
         sc = _scenario(tmp_path, f"[calibration]\nparams = {table}\n")
         r = sim("forecast", str(sc), "--observed", "missing.csv", "--out", "fc", cwd=tmp_path)
         assert r.returncode == 2 and "calibration.params" in r.stderr and needle in r.stderr, r.stderr
+
+
+def test_the_fit_scale_gives_counts_equal_noise() -> None:
+    """On the square-root scale a Poisson count has variance 1/4 + O(1/mean) whatever its mean, so a figure of 20
+    and one of 400 weigh alike relative to their noise (on the linear scale their variances differ 20-fold). The
+    sample variance of 20,000 draws has a standard error of about 0.25 * sqrt(2 / 20,000) = 0.0025; tolerance 4 SE
+    plus the first-order bias 3 / (32 mean)."""
+    from sim.validation.forecast import stabilise
+
+    rng = np.random.default_rng(7)
+    for mean in (20.0, 80.0, 400.0):
+        v = np.var(stabilise(rng.poisson(mean, 20_000).astype(float), np.ones(20_000)))
+        assert abs(v - 0.25) < 4 * 0.0025 + 3 / (32 * mean), (mean, v)
+    # monotone, sign-keeping, unit-free
+    x = np.array([-9.0, 0.0, 1.0, 4.0, 16.0])
+    np.testing.assert_allclose(stabilise(x, np.full(5, 4.0)), [-1.5, 0.0, 0.5, 1.0, 2.0])

@@ -6,8 +6,10 @@
       p_i * (1 - guardrail_spread_cost * guardrails) + visibility_pull * V_vis
         + q * s(x_i) * [x_i >= phi_i'] + spread_push * y_i
 
-  where ``x_i`` is the share of its ties that run the solution (a sparse mat-vec;
-  under full mixing the share of all organisations), ``s(x) = x`` for
+  where ``x_i`` is the exposure: the share of its ties that run the solution (a sparse
+  mat-vec; under full mixing the share of all organisations), blended with weight
+  ``peer_mixing`` with the share of the eligible pool running it (the national peer
+  group: municipalities see municipalities), ``s(x) = x`` for
   ``influence = "proportional"`` and ``1`` for ``"threshold"``, ``phi_i' = phi_i *
   (1 - gain in norm openness of its place)`` (scaling deep lowers thresholds) and
   ``y_i`` the share of ties in the spread element. With ``phi = 0``, full mixing and
@@ -63,6 +65,10 @@ def adoption_hazard(state: SimState, params: Scenario) -> np.ndarray:
     lev = params.levers
     running = o.running.astype(np.float64)
     x = state.network.share(running)
+    if op.peer_mixing > 0:  # the national peer group: the eligible pool
+        n_eligible = int(o.eligible.sum())
+        peers = float((running * o.eligible).sum() / n_eligible) if n_eligible else 0.0
+        x = (1.0 - op.peer_mixing) * x + op.peer_mixing * peers
     gain = np.clip(state.places.openness - state.places.openness_initial, 0.0, 1.0)[o.place]
     phi = o.phi * (1.0 - gain)
     social = x if op.influence == "proportional" else np.ones_like(x)

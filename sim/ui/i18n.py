@@ -181,6 +181,17 @@ PRESET_LABELS: dict[str, dict[str, str]] = {
         "sv": "Sverige, full: 290 kommuner, 1,1 miljoner unga (långsam)",
     },
 }
+_CASES = {  # scenarios/cases/<key>.toml: (name, from year) - the Swedish names are the cases' own
+    "fritidsbanken": ("Fritidsbanken", "Fritidsbanken", 2013),
+    "familjecentraler": ("Family centres (Familjecentraler)", "Familjecentraler", 2008),
+    "barnahus": ("Barnahus", "Barnahus", 2006),
+    "dua": ("DUA youth-employment agreements", "DUA-överenskommelser för unga", 2014),
+    "sociala-investeringsfonder": ("Social investment funds", "Sociala investeringsfonder", 2010),
+    "bostad-forst": ("Housing First (Bostad först)", "Bostad först", 2010),
+    "plug-in": ("Plug In (school drop-out)", "Plug In (skolavhopp)", 2012),
+}
+PRESET_LABELS.update({f"cases/{k}": {"en": f"Case: {en}, {year}-", "sv": f"Fall: {sv}, {year}–"}
+                      for k, (en, sv, year) in _CASES.items()})
 
 LEVER_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     # key: {lang: (label, one-line explanation)}

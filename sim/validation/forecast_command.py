@@ -8,8 +8,12 @@ from typing import Annotated
 import typer
 
 
-def model_columns() -> frozenset[str]:
-    """Numeric columns of ``model.parquet`` (a one-step run of a one-place scenario: milliseconds)."""
+def model_columns(n_interventions: int = 0) -> frozenset[str]:
+    """Numeric columns of ``model.parquet`` (a one-step run of a one-place scenario: milliseconds).
+
+    With ``n_interventions`` > 0 (the scenario has ``[[interventions]]``) also the columns the
+    interventions add: ``agreements``, ``agreements_declined``, ``intervention_cost_sek_<i>``.
+    """
     from sim.api import run
     from sim.scenario import scenario_from_dict
 
@@ -17,7 +21,10 @@ def model_columns() -> frozenset[str]:
         {"places": {"n": 1, "population_mean": 200.0}, "organisations": {"base_per_place": 2, "initial_adopters": 1}},
         source="<model columns>",
     )
-    return frozenset(set(run(tiny, seed=0, steps=1).model.columns) - {"step", "month", "date"})
+    cols = set(run(tiny, seed=0, steps=1).model.columns) - {"step", "month", "date"}
+    if n_interventions:
+        cols |= {"agreements", "agreements_declined"} | {f"intervention_cost_sek_{i}" for i in range(n_interventions)}
+    return frozenset(cols)
 
 
 def register(app: typer.Typer) -> None:
@@ -56,7 +63,7 @@ def register(app: typer.Typer) -> None:
         from sim.cli import begin_output_or_exit, check_out_or_exit, console, fail, load_or_exit, progress_bar
         from sim.dates import ALLOWED, date_of, month_index, parse_year_month
         from sim.outdir import commit_output, discard_output
-        from sim.params import Scenario
+        from sim.params import numeric_field_is_int
         from sim.scenario import apply_overrides, read_scenario_data, resolve_scenario_path
         from sim.validation.forecast import ForecastError, forecast, load_observed, parse_param, write_forecast
 
@@ -68,7 +75,7 @@ def register(app: typer.Typer) -> None:
         try:
             bounds = dict(parse_param(p) for p in param) if param else {
                 k: (float(v[0]), float(v[1])) for k, v in sc.calibration.params.items()}
-            obs = load_observed(observed, start, model_columns())
+            obs = load_observed(observed, start, model_columns(len(sc.interventions)))
             for opt, val in (("--until", until), ("--fit-until", fit_until)):
                 if val is not None:
                     try:
@@ -89,8 +96,7 @@ def register(app: typer.Typer) -> None:
         cal = sc.calibration
         population, generations, draws = population or cal.population, generations or cal.generations, draws or cal.draws
         base = apply_overrides(read_scenario_data(source)[0], set_ or [])
-        section = {k: Scenario.model_fields[k.split(".")[0]].annotation for k in bounds}
-        int_fields = tuple(k for k in bounds if section[k].model_fields[k.split(".")[1]].annotation is int)  # type: ignore[union-attr]
+        int_fields = tuple(k for k in bounds if numeric_field_is_int(k))
         tmp = begin_output_or_exit(out, overwrite)
         console.print(f"forecast {sc.name}: fitting {list(bounds)} to {int(obs.shape[0])} figures "
                       f"(ABC-SMC {population} x {generations}), then {draws} predictive runs to {until}")

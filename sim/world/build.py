@@ -43,6 +43,8 @@ def build_world(scenario: Scenario, streams: Streams) -> SimState:
     orgs.eligible[:] = eligibility(scenario, orgs.sector, streams.organisations)
     if op.public_gate:
         municipalities(orgs, counts)
+    if 0 < op.host_places < places.n:
+        orgs.eligible &= host_places(places.population, op.host_places)[orgs.place]
     network = build_org_network(op, orgs.place, places.x_km, places.y_km, places.population, streams.org_network)
     people = target_groups(scenario, places, streams)
     tg_size = places.target_size
@@ -93,6 +95,13 @@ def eligibility(scenario: Scenario, sector: np.ndarray, rng: np.random.Generator
     """
     share = np.array([scenario.organisations.eligible_share.get(s, 1.0) for s in SECTORS])
     return rng.random(len(sector)) < share[sector]
+
+
+def host_places(population: np.ndarray, n: int) -> np.ndarray:
+    """Bool per place: the ``n`` most populous (ties: the earlier place). No random draw, so CRN hold."""
+    host = np.zeros(len(population), dtype=bool)
+    host[np.argsort(-np.asarray(population), kind="stable")[:n]] = True
+    return host
 
 
 def municipalities(orgs: OrgState, counts: np.ndarray) -> None:

@@ -138,12 +138,11 @@ class Lever:
 
 
 # Directions are what a practitioner of social innovation expects (Mötesplats Social Innovation's six
-# elements; Rogers / Bass for spread; the pilot-death literature for funding). Where model 1.x does not show
-# the expected effect on a preset, that preset is left out of `presets`, with the comment
-# `# dead in model 1.x: see docs/levers.md` (measured there, the commit is in its header); "weak" means
-# beyond 3 SE with the report's 10 replicates but not with the test's 4 (teaching) or 5 (district).
-# `# not applicable` marks a preset that switches the mechanism off (`district` has one place and scaling up
-# disabled). The model's rewrite (issue 10) should add presets back as the levers start to act.
+# elements; Rogers / Bass for spread; the pilot-death literature for funding). Where model 2.0 does not show
+# the expected effect on a preset, that preset is left out of `presets`, with a comment saying why (measured in
+# docs/levers.md, the commit is in its header); "weak" means beyond 3 SE with the report's 10 replicates but not
+# with the test's 4 (teaching) or 5 (district). `# not applicable` marks a preset that switches the mechanism
+# off (`district` has one place and scaling up disabled). Add a preset back when the lever starts to act there.
 LEVERS: tuple[Lever, ...] = (
     Lever("levers.involvement", 0.1, 0.9, "mean_fit", +1, _ALL,
           "involving affected people speeds understanding of needs, so variants fit local need better"),

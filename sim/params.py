@@ -515,6 +515,8 @@ class CalibrationParams(_Section):
                 raise ValueError(
                     f"entry {key!r}: range {short(rng)} leaves the field's allowed range [{lo_allowed:g}, {hi_allowed:g}]"
                 )
+            if numeric_field_is_int(key) and not all(float(v).is_integer() for v in rng):
+                raise ValueError(f"entry {key!r}: an integer field: lo and hi must be whole numbers; got {short(rng)}")
         return params
 
 

@@ -192,15 +192,16 @@ def _leaf_origins(data: dict[str, Any], origin: str, into: dict[tuple[str, ...],
 def resolve_extends(ref: Any, child: Path) -> Path:
     """The base file named by ``extends = ref`` in the file ``child``.
 
-    A value ending in ``.toml`` or holding a path separator is a path (relative to
-    ``child``'s folder unless absolute); any other is a preset name (``scenarios/NAME.toml``).
+    A preset name (``sim presets``: ``NAME`` or ``cases/NAME``) is ``scenarios/NAME.toml``; any other
+    value ending in ``.toml`` or holding a path separator is a path (relative to ``child``'s folder
+    unless absolute).
     :class:`ScenarioError` naming ``child``, the field and what is allowed otherwise.
     """
     allowed = EXTENDS_ALLOWED.format(presets=", ".join(list_presets()), folder=child.parent)
     if not isinstance(ref, str) or not ref.strip():
         raise ScenarioError(f"{child}: field extends: expected a string, {allowed}; got {short(ref)}")
     p = Path(ref)
-    is_path = p.suffix == ".toml" or "/" in ref or os.sep in ref
+    is_path = (p.suffix == ".toml" or "/" in ref or os.sep in ref) and ref not in list_presets()  # cases/NAME is a preset
     cand = (p if p.is_absolute() else child.parent / p) if is_path else SCENARIO_DIR / f"{ref}.toml"
     try:
         found = cand.exists() or (is_path and cand.is_symlink())

@@ -45,6 +45,16 @@ def test_preset_base_override_and_deep_merge(tmp_path: Path) -> None:
     assert sc.name == "mine"  # a name is not inherited: the file's own stem unless it sets one
 
 
+def test_a_case_preset_is_a_base_by_its_preset_name(tmp_path: Path) -> None:
+    """``extends = "cases/dua"`` names the preset (as ``sim presets`` lists it), not a folder beside the file."""
+    child = write(tmp_path / "mine.toml", 'extends = "cases/dua"\n[scaling_up]\nrefusal_need = 0.02\n')
+    sc, case = load_scenario(child), load_scenario("cases/dua")
+    assert sc.scaling_up.refusal_need == 0.02 and sc.run == case.run and sc.interventions == case.interventions
+    # a real folder "cases/" beside the file is still a path when the name is not a preset
+    write(tmp_path / "cases" / "mine.toml", 'extends = "teaching"\n')
+    assert load_scenario(write(tmp_path / "b.toml", 'extends = "cases/mine.toml"\n')).run == load_scenario("teaching").run
+
+
 def test_lists_replace_whole(tmp_path: Path) -> None:
     base = write(tmp_path / "base.toml", 'extends = "teaching"\n[places]\nn = 2\npopulation_mean = 300.0\n'
                                          '[organisations]\nbase_per_place = 2\nper_10k_population = 0.0\n'

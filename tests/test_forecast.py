@@ -113,6 +113,8 @@ def test_cli_writes_whole_folder(tmp_path: Path) -> None:
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--until", "2021-06"], "--until"),
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--param", "organisations.q=0.1:1.5"], "allowed range"),
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--param", "organisations.network=0:1"], "numeric"),
+        ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--param", "organisations.host_places=0.5:3"],
+         "whole numbers"),
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", [], "nothing to fit"),
     ],
 )
@@ -130,7 +132,8 @@ def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path: Path, csv: str, args
 def test_calibration_table_is_validated(tmp_path: Path) -> None:
     for table, needle in (('{ "organisations.qq" = [0.1, 0.6] }', "not a numeric field"),
                           ('{ "organisations.q" = [0.1, 1.6] }', "allowed range [0, 1]"),
-                          ('{ "organisations.q" = [0.6, 0.1] }', "lo < hi")):
+                          ('{ "organisations.q" = [0.6, 0.1] }', "lo < hi"),
+                          ('{ "organisations.host_places" = [1.5, 9] }', "whole numbers")):
         sc = _scenario(tmp_path, f"[calibration]\nparams = {table}\n")
         r = sim("forecast", str(sc), "--observed", "missing.csv", "--out", "fc", cwd=tmp_path)
         assert r.returncode == 2 and "calibration.params" in r.stderr and needle in r.stderr, r.stderr

@@ -116,7 +116,7 @@ def load_observed(path: str | Path, start: str, outputs: set[str] | list[str]) -
 
 def parse_param(text: str) -> tuple[str, tuple[float, float]]:
     """``"organisations.q=0.1:0.9"`` -> ``("organisations.q", (0.1, 0.9))``, checked against the schema."""
-    from sim.params import numeric_field_range
+    from sim.params import numeric_field_is_int, numeric_field_range
 
     name, sep, rng = text.partition("=")
     lo_s, sep2, hi_s = rng.partition(":")
@@ -129,6 +129,8 @@ def parse_param(text: str) -> tuple[str, tuple[float, float]]:
         allowed = numeric_field_range(name.strip())
         if lo < allowed[0] or hi > allowed[1]:
             raise ValueError(f"range leaves the field's allowed range [{allowed[0]:g}, {allowed[1]:g}]")
+        if numeric_field_is_int(name.strip()) and not (lo.is_integer() and hi.is_integer()):
+            raise ValueError("an integer field: LOW and HIGH must be whole numbers")
     except ValueError as err:
         raise ForecastError(f"--param {text!r}: {err}") from None
     return name.strip(), (lo, hi)

@@ -124,3 +124,12 @@ def test_intervention_outputs_can_be_observed() -> None:
     assert {"agreements", "agreements_declined", "intervention_cost_sek_0"} <= allowed
     assert allowed <= set(run(sc, seed=1, steps=1).model.columns)
     assert "agreements_declined" not in model_columns(0)
+
+
+def test_docs_cases_md_is_current(tmp_path: Path) -> None:
+    """docs/cases.md is generated from the stored fits, the presets' headers and the case texts: regenerate it
+    (``python -m sim.validation.cases --docs-only``) when one of them changes."""
+    from sim.validation.cases import write_docs
+
+    write_docs(tmp_path / "cases.md")
+    assert (tmp_path / "cases.md").read_text(encoding="utf-8") == DOCS

@@ -70,7 +70,8 @@ def register(app: typer.Typer) -> None:
         sc = load_or_exit(scenario, set_)
         source = resolve_scenario_path(scenario)
         if sc.run.start is None:
-            fail(f"{source}: field run.start is not set; a forecast needs the calendar month of model month 0 ({ALLOWED})")
+            fail(f"{source}: field run.start is not set; a forecast needs the calendar month of model month 0 ({ALLOWED}): "
+                 "set it in the scenario or add --set run.start=YYYY-MM")
         start = sc.run.start
         try:
             bounds = dict(parse_param(p) for p in param) if param else {

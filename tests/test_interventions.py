@@ -383,3 +383,38 @@ def test_every_strategy_preset_loads_and_its_interventions_start(path: Path) -> 
     for _ in range(int(first) + 1):
         m.step()
     assert m.state.strategy.started.any()
+
+
+# ---------------------------------------------------------------------------------------------- added part-way
+
+
+@pytest.mark.parametrize("declared", [(), ({"kind": "training", "month": 3, "places": "all", "level": 0.8},)])
+def test_an_intervention_added_part_way_is_the_scenario_that_declared_it(declared: tuple) -> None:
+    """Adding an offer at month 12 (a workshop's national role) gives, step for step, the run of a scenario that
+    declared it last, starting at 12: same index, same random stream, same rows."""
+    from sim.interventions.schema import Offer
+
+    offer = {"kind": "offer", "month": 12, "places": "all", "decision_months": 6, "budget_sek": 3e6}
+    a = run_to(scenario(*declared, offer), 36)
+    b = run_to(scenario(*declared), 12)
+    assert b.add_intervention(Offer.model_validate(offer)) == len(declared)
+    for _ in range(24):
+        b.step()
+    ta, tb = a.collector.model_frame(), b.collector.model_frame()
+    assert set(tb.columns) == set(ta.columns)
+    later = ta["month"] > 12  # the row of month 12 was collected before the offer was added
+    assert ta.loc[later, "agreements"].iloc[-1] > 0  # the offer did something
+    pd.testing.assert_frame_equal(ta.loc[later, list(ta.columns)].reset_index(drop=True),
+                                  tb.loc[later, list(ta.columns)].reset_index(drop=True), check_dtype=False)
+    shared = [c for c in ta.columns if not tb[c].isna().any()]
+    pd.testing.assert_frame_equal(ta[shared], tb[shared], check_dtype=False)
+    with pytest.raises(ValueError, match="cannot start earlier"):
+        b.add_intervention(Offer.model_validate({**offer, "month": 2}))
+
+
+def test_a_grant_of_almost_nothing_funds_every_applicant_without_overflow() -> None:
+    """Found by the property test: budget / (a subnormal grant) is infinite; every applicant is then funded."""
+    m = run_to(scenario({"kind": "grants", "month": 0, "places": "all", "grant_sek_per_month": 5e-324,
+                         "length_months": 1.0, "budget_sek": 1e5}), 3)
+    st = m.state.strategy
+    assert st.spent[0] + st.committed[0] <= 1e5 and (st.grant_of == 0).any()

@@ -230,6 +230,22 @@ def test_room_equals_autopilot_until_the_first_decision_then_differs(room):
     assert not same_rows(room.model.collector.rows[13:], auto[13:])
 
 
+def test_the_national_offer_is_made_once_and_replays(room):
+    """"Offer agreements to all" adds one offer intervention at the round's month (kept decisions do not add more);
+    places sign in the following months, and a reloaded room replays to the same rows."""
+    token, _ = room.join(room.code, "Nils", "national")
+    play(room)
+    play(room, {"national": (token, {"offer": "all"})})
+    play(room)  # the decision is kept: still one offer
+    rt = room.model.interventions
+    assert rt is not None and [iv.kind for iv in rt.items] == ["offer"] and rt.begin.tolist() == [12.0]
+    rows = room.model.collector.rows
+    assert rows[12].get("agreements", 0) == 0 and rows[-1]["agreements"] > 0
+    again = Room.load(room.folder)
+    assert same_rows(again.model.collector.rows, rows)
+    assert room.autopilot.interventions is None  # the autopilot twin plays no decision
+
+
 def test_undecided_roles_keep_their_last_choice(room):
     token, _ = room.join(room.code, "Ann", "municipality")
     play(room, {"municipality": (token, {"focus": "mobilise"})})

@@ -107,6 +107,19 @@ class StrategyState:
         self.declined = np.zeros(self.n_places, dtype=bool)
         self.calls_done = np.zeros(self.n, dtype=np.int64)
 
+    def grow(self, budget: float) -> int:
+        """Add one intervention (not started, nothing spent, ``budget`` SEK); return its index."""
+        self.n += 1
+        self.budget = np.append(self.budget, budget)
+        self.spent = np.append(self.spent, 0.0)
+        self.spent_pv = np.append(self.spent_pv, 0.0)
+        self.committed = np.append(self.committed, 0.0)
+        self.started = np.append(self.started, False)
+        self.exhausted = np.append(self.exhausted, False)
+        self.targets.append(None)
+        self.calls_done = np.append(self.calls_done, np.int64(0))
+        return self.n - 1
+
     def room(self, i: int) -> float:
         """What intervention ``i`` may still commit or spend [SEK]."""
         return float(self.budget[i] - self.spent[i] - self.committed[i])

@@ -51,7 +51,7 @@ import numpy as np
 from sim.codes import Funding, Status
 from sim.elements.spread import OWN_BUDGET_FLOOR, may_adopt, start_sites
 from sim.interventions.ledger import PlaceLevers, StrategyState
-from sim.interventions.schema import PlaceRule
+from sim.interventions.schema import Intervention, PlaceRule
 from sim.params import SECTORS, Scenario
 from sim.state import SimState
 from sim.streams import PURPOSES, Streams
@@ -60,12 +60,16 @@ EPS = 1e-9
 """Months: an intervention at month m acts in the step that starts at m (within rounding of steps * dt)."""
 
 
-def intervention_rngs(scenario: Scenario, streams: Streams) -> list[np.random.Generator]:
-    """One random stream per intervention, keyed to its index (adding one leaves the others' draws alone)."""
+def intervention_rng(streams: Streams, i: int) -> np.random.Generator:
+    """The random stream of intervention ``i``, keyed to its index (adding one leaves the others' draws alone)."""
     ss = streams.seed_sequence
-    key = (*ss.spawn_key, PURPOSES.index("interventions"))
-    return [np.random.default_rng(np.random.SeedSequence(ss.entropy, spawn_key=(*key, i)))
-            for i in range(len(scenario.interventions))]
+    key = (*ss.spawn_key, PURPOSES.index("interventions"), i)
+    return np.random.default_rng(np.random.SeedSequence(ss.entropy, spawn_key=key))
+
+
+def intervention_rngs(scenario: Scenario, streams: Streams) -> list[np.random.Generator]:
+    """One random stream per intervention of ``scenario`` (:func:`intervention_rng`)."""
+    return [intervention_rng(streams, i) for i in range(len(scenario.interventions))]
 
 
 def discount_factor(scenario: Scenario, month: float) -> float:
@@ -136,12 +140,32 @@ class Interventions:
         self.items = list(scenario.interventions)
         self.begin = np.array([iv.start_month(start) for iv in self.items])
         self.end = np.array([iv.stop_month(start) for iv in self.items])
+        self.streams = streams
         self.rngs = intervention_rngs(scenario, streams)
         self.lottery: list[np.ndarray | None] = [None] * len(self.items)
         st = StrategyState(len(self.items), state.orgs.n, state.places.n)
         st.budget[:] = [math.inf if iv.budget_sek is None else iv.budget_sek for iv in self.items]
         state.strategy = st
         self._cache: tuple[tuple[int, ...], Scenario] | None = None
+
+    def add(self, iv: Intervention, state: SimState) -> int:
+        """Add intervention ``iv`` part-way through the run (a workshop's national offer); return its index.
+
+        It gets the next index and that index's random stream, so a run that adds ``iv`` at
+        month m is step for step the run of a scenario that declared it as its last
+        intervention starting at m. It must not start before the current month.
+        """
+        begin = iv.start_month(self.base.run.start)
+        if begin < state.month - EPS:
+            raise ValueError(f"an intervention added at month {state.month:g} cannot start earlier (month {begin:g})")
+        i = state.strategy.grow(math.inf if iv.budget_sek is None else iv.budget_sek)
+        self.items.append(iv)
+        self.begin = np.append(self.begin, begin)
+        self.end = np.append(self.end, iv.stop_month(self.base.run.start))
+        self.rngs.append(intervention_rng(self.streams, i))
+        self.lottery.append(None)
+        self._cache = None
+        return i
 
     def rebase(self, scenario: Scenario) -> None:
         """Make ``scenario`` the base the interventions apply to from the next step (same interventions).
@@ -298,7 +322,8 @@ class Interventions:
         amount = iv.grant_sek_per_month * iv.length_months
         cap = iv.grants_per_call or len(apply)
         room = st.room(i)
-        n_fit = len(apply) if amount <= 0 or math.isinf(room) else int(max(0.0, room + EPS) // amount)
+        fits = math.inf if amount <= 0 or math.isinf(room) else max(0.0, room + EPS) // amount  # inf for a tiny grant
+        n_fit = len(apply) if fits >= len(apply) else int(fits)
         funded = apply[: min(cap, n_fit)]
         if len(funded) == 0:
             st.exhausted[i] = amount > 0

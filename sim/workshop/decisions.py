@@ -25,12 +25,15 @@ funder          grant: yes                  applicants' running sites without a 
                 grant_months: 6..36         length of grants given or renewed [months]
 national        scale_up: now               the scaling-up policy comes into force now (the model's rule)
                 support: 0..100 [%]         ``levers.institutionalisation_support`` from now on
+                offer: all                  agreements offered to every place now, once (an ``offer``
+                                            intervention added to the run: :data:`NATIONAL_OFFER`)
 ==============  ==========================  =================================================================
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import numpy as np
@@ -81,11 +84,15 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "municipality": (*SITE_FIELDS, Field("permanent", ("yes",))),
     "civil_society": SITE_FIELDS,
     "funder": (Field("grant", ("yes",)), Field("renew", ("yes",)), Field("grant_months", low=6, high=36, unit="months")),
-    "national": (Field("scale_up", ("now",)), Field("support", low=0, high=100, unit="%")),
+    "national": (Field("scale_up", ("now",)), Field("support", low=0, high=100, unit="%"), Field("offer", ("all",))),
 }
 """Decision fields of each role kind."""
 
 DEFAULT_GRANT_MONTHS = 24
+NATIONAL_OFFER: dict[str, Any] = {"kind": "offer", "places": "all", "decision_months": 6.0,
+                                  "label": "National offer (workshop)"}
+"""The national role's offer: agreements (with the ``offer`` kind's default grant) to every place, each deciding
+within 6 months (:class:`sim.interventions.schema.Offer`; its start is the round's month)."""
 
 
 class DecisionError(ValueError):
@@ -143,6 +150,8 @@ class Context:
         round_steps: length of the round [steps].
         seed: the room's seed; ``round_no``: the round (1-based), together they seed started sites' draws.
         applicants: organisation ids that applied for project money this round (filled by site holders).
+        offered: whether the national offer is already part of the run (it is made once).
+        new_interventions: interventions a decision adds from now on (the caller adds them to the model).
     """
 
     params: Scenario
@@ -150,6 +159,8 @@ class Context:
     seed: int
     round_no: int
     applicants: list[int]
+    offered: bool = False
+    new_interventions: list[Any] = dataclass_field(default_factory=list)
 
 
 def _own_running(state: SimState, role: Role) -> np.ndarray:
@@ -213,13 +224,18 @@ def apply_funder_decision(state: SimState, d: dict[str, Any], ctx: Context) -> N
 
 
 def apply_national_decision(state: SimState, d: dict[str, Any], ctx: Context) -> None:
-    """Apply the national mandate holder's decision (the policy and the support lever; national scope)."""
+    """Apply the national mandate holder's decision (the policy, the support lever, the offer; national scope)."""
     if d["support"] != AUTO:
         p = ctx.params
         ctx.params = p.model_copy(update={"levers": p.levers.model_copy(
             update={"institutionalisation_support": d["support"] / 100.0})})
     if d["scale_up"] == "now" and not state.policy.in_force:
         bring_policy_into_force(state, ctx.params)
+    if d.get("offer") == "all" and not ctx.offered:
+        from sim.interventions.schema import Offer
+
+        ctx.new_interventions.append(Offer.model_validate({**NATIONAL_OFFER, "month": state.month}))
+        ctx.offered = True
 
 
 def install_params(model: Any, params: Scenario) -> None:

@@ -28,6 +28,7 @@ from sim.model import SocialInnovationModel
 from sim.scenario import Scenario
 from sim.workshop.decisions import (
     AUTO,
+    NATIONAL_OFFER,
     Context,
     DecisionError,
     apply_round,
@@ -165,9 +166,13 @@ class Room:
             self._run(r.number, r.decisions, r.steps)
 
     def _run(self, number: int, decisions: dict[str, dict[str, Any]], steps: int) -> dict[str, list[int]]:
-        ctx = Context(self.model.params, steps, self.seed, number, [])
+        runtime = self.model.interventions
+        offered = runtime is not None and any(iv.label == NATIONAL_OFFER["label"] for iv in runtime.items)
+        ctx = Context(self.model.params, steps, self.seed, number, [], offered=offered)
         changed = apply_round(self.model.state, self.roles, decisions, ctx)
         install_params(self.model, ctx.params)
+        for iv in ctx.new_interventions:  # the national offer: acts from this round's first step
+            self.model.add_intervention(iv)
         for _ in range(steps):
             self.model.step()
             self.autopilot.step()

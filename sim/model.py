@@ -34,7 +34,6 @@ from sim.elements.transitions import move_between_elements
 from sim.elements.understand import understand
 from sim.elements.value import create_value
 from sim.interventions.runtime import Interventions
-from sim.interventions.schema import Intervention
 from sim.organisations import OrgState
 from sim.population import TargetGroup
 from sim.results import Collector
@@ -82,16 +81,6 @@ class SocialInnovationModel(mesa.Model):
         self._organisations: list[Organisation] | None = None
         self.collector = Collector(self.state, scenario, collect_places, collect_organisations)
         self.collector.collect()
-
-    def add_intervention(self, iv: Intervention) -> int:
-        """Add an intervention from now on (a workshop's national offer); return its index.
-
-        The run is then step for step that of a scenario declaring ``iv`` last
-        (:meth:`sim.interventions.runtime.Interventions.add`).
-        """
-        if self.interventions is None:
-            self.interventions = Interventions(self.params, self.state, self.streams)
-        return self.interventions.add(iv, self.state)
 
     def _wrapped_step(self) -> None:
         """Advance Mesa's time by one step of ``dt`` months (running the step and any scheduled events)."""

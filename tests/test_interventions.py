@@ -392,12 +392,13 @@ def test_every_strategy_preset_loads_and_its_interventions_start(path: Path) -> 
 def test_an_intervention_added_part_way_is_the_scenario_that_declared_it(declared: tuple) -> None:
     """Adding an offer at month 12 (a workshop's national role) gives, step for step, the run of a scenario that
     declared it last, starting at 12: same index, same random stream, same rows."""
+    from sim.interventions.runtime import add_intervention
     from sim.interventions.schema import Offer
 
     offer = {"kind": "offer", "month": 12, "places": "all", "decision_months": 6, "budget_sek": 3e6}
     a = run_to(scenario(*declared, offer), 36)
     b = run_to(scenario(*declared), 12)
-    assert b.add_intervention(Offer.model_validate(offer)) == len(declared)
+    assert add_intervention(b, Offer.model_validate(offer)) == len(declared)
     for _ in range(24):
         b.step()
     ta, tb = a.collector.model_frame(), b.collector.model_frame()
@@ -409,7 +410,7 @@ def test_an_intervention_added_part_way_is_the_scenario_that_declared_it(declare
     shared = [c for c in ta.columns if not tb[c].isna().any()]
     pd.testing.assert_frame_equal(ta[shared], tb[shared], check_dtype=False)
     with pytest.raises(ValueError, match="cannot start earlier"):
-        b.add_intervention(Offer.model_validate({**offer, "month": 2}))
+        add_intervention(b, Offer.model_validate({**offer, "month": 2}))
 
 
 def test_a_grant_of_almost_nothing_funds_every_applicant_without_overflow() -> None:

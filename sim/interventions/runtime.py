@@ -45,6 +45,7 @@ table) and never exceeds its budget (:mod:`sim.interventions.ledger`).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -129,6 +130,17 @@ def _raise(floor: np.ndarray | None, targets: np.ndarray, level: float) -> np.nd
     out = np.zeros(len(targets)) if floor is None else floor
     out[targets] = np.maximum(out[targets], level)
     return out
+
+
+def add_intervention(model: Any, iv: Intervention) -> int:
+    """Add ``iv`` to a running :class:`sim.model.SocialInnovationModel` from now on; return its index.
+
+    The run is then step for step that of a scenario declaring ``iv`` last (:meth:`Interventions.add`);
+    a model without interventions gets its runtime now. Used by the workshop's national offer.
+    """
+    if model.interventions is None:
+        model.interventions = Interventions(model.params, model.state, model.streams)
+    return model.interventions.add(iv, model.state)
 
 
 class Interventions:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.api import build_model
+from sim.interventions.runtime import add_intervention
 from sim.model import SocialInnovationModel
 from sim.scenario import Scenario
 from sim.workshop.decisions import (
@@ -172,7 +173,7 @@ class Room:
         changed = apply_round(self.model.state, self.roles, decisions, ctx)
         install_params(self.model, ctx.params)
         for iv in ctx.new_interventions:  # the national offer: acts from this round's first step
-            self.model.add_intervention(iv)
+            add_intervention(self.model, iv)
         for _ in range(steps):
             self.model.step()
             self.autopilot.step()

@@ -19,7 +19,10 @@ if TYPE_CHECKING:  # imported lazily: ``sim --help`` and a bad file need neither
 
     from sim.scenario import Scenario
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Simulate how a social innovation spreads and scales.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Simulate how a social innovation spreads and scales.",
+    rich_markup_mode=None,  # help texts are plain: units such as "[runs]" and "[calibration]" must show, not be markup
+)
 console = Console(stderr=True)
 
 _COMMAND_MODULES: tuple[str, ...] = ("sim.explore.cli", "sim.validation.commands", "sim.ui.commands", "sim.perf.cli",

@@ -188,6 +188,13 @@ class OrganisationParams(_Section):
         "Only organisations in the host_places most populous places can run it: a regional service where one site "
         "serves several places (Barnahus: a centre per catchment of municipalities); 0 = every place [places].",
     )
+    region_share: float = _f(
+        1.0, 0.0, 1.0,
+        "Share of regions (counties, the places' county) whose regional partner takes part: organisations in the "
+        "other regions cannot run it (family centres need the region's maternal and child health care). One "
+        "uniform per region from its own stream; a region takes part if its draw < region_share, so a larger "
+        "share adds regions and never removes one (CRN). 1 = every region, no draw [-].",
+    )
     initial_place: str | None = Field(
         None, max_length=200, description="Name of the place of the originators (default: random)."
     )
@@ -249,6 +256,11 @@ class SolutionParams(_Section):
     effect_max: float = _f(0.15, 0.0, 1.0, "Highest effect size develop-and-test can reach [-].")
     fidelity_threshold: float = _f(0.7, 0.0, 1.0, "Centre of the logistic g(F) [-].")
     fidelity_steepness: float = _f(15.0, 0.1, 200.0, "Steepness of the logistic g(F) [-].")
+    criteria_tolerance: float = _f(
+        0.1, 0.0, 1.0,
+        "Largest deviation of every core component from the design for a site to meet all criteria (outputs "
+        "sites_meeting_criteria, share_meeting_criteria; a measurement, no rule reads it) [-].",
+    )
     fit_independent_share: float = _f(0.5, 0.0, 1.0, "Share a of effect that does not depend on local fit [-].")
     design_spread: float = _f(0.25, 0.0, 1.0, "How far the original periphery sits from the mean local need [-].")
 

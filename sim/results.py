@@ -2,41 +2,57 @@
 
 Model-level columns (one row per step, step 0 is the initial state):
 
-=========================  ============================================================
-``step``, ``month``        step number; elapsed time [months]
-``date``                   only with ``run.start``: calendar month ``"YYYY-MM"`` of ``month`` (start + floor(month))
-``orgs_adopted``           organisations that have ever adopted (cumulative)
-``sites_running``          organisations running the solution now
-``sites_project``          ... of which on a time-limited project grant
-``sites_permanent``        ... of which on ordinary budget
-``sites_discontinued``     organisations whose pilot ended without a permanent form
-``sites_abandoned``        organisations that abandoned a running site
-``places_reached``         places where some organisation has ever run it
-``places_running``         places with a running site now
-``people_aware``           members who know of the solution (aware or any later state)
-``people_participating``   members taking part now
-``people_benefiting``      members who have benefited (cumulative unless ``population.turnover`` renews members)
-``people_dropped_out``     members who dropped out (likewise)
-``people_unaware``         members who do not know of it
-``mean_fidelity``          mean core fidelity F of running sites (NaN if none)
-``mean_fit``               mean local fit L of running sites (NaN if none)
-``mean_effectiveness``     mean effectiveness E of running sites (0 if none)
-``value_social``           cumulative social value [persons]
-``value_economic``         cumulative avoided cost [SEK]
-``value_environmental``    cumulative environmental value [kg CO2e]
-``cost``                   cumulative running and measurement cost [SEK]
-``net_economic``           ``value_economic - cost`` [SEK]
-``visible_value``          cumulative visible (measured, communicated) social value [persons]
-``visibility``             visibility signal V_vis in [0, 1) (of ``evidence``)
-``scaled_up``              1 once the scaling-up policy is in force
-``survival_12``,           share of sites whose project funding ended at project end at least 12
-``survival_24``            (24) months ago that ran 12 (24) months later (NaN if none)
-``survival_policy_12``,    the same for sites moved to ordinary budgets by the scaling-up policy
+==============================  ============================================================
+``step``, ``month``             step number; elapsed time [months]
+``date``                        only with ``run.start``: calendar month ``"YYYY-MM"`` of ``month`` (start + floor(month))
+``orgs_adopted``                organisations that have ever adopted (cumulative)
+``sites_running``               organisations running the solution now
+``sites_project``               ... of which on a time-limited project grant
+``sites_permanent``             ... of which on ordinary budget
+``sites_discontinued``          organisations whose pilot ended without a permanent form
+``sites_abandoned``             organisations that abandoned a running site
+``places_reached``              places where some organisation has ever run it
+``places_running``              places with a running site now
+``places_served``               places whose catchment (labour-market region, :mod:`sim.world.regions`) has a
+                                running site now (a regional service serves its region; synthetic places: own place)
+``regions_reached``             counties (``places.county``) where some organisation has ever run it
+``people_aware``                members who know of the solution (aware or any later state)
+``people_participating``        members taking part now
+``people_benefiting``           members who have benefited (cumulative unless ``population.turnover`` renews members)
+``people_dropped_out``          members who dropped out (likewise)
+``people_unaware``              members who do not know of it
+``people_reached``              members who have ever taken part (participating, benefiting or dropped out)
+``persons_reached``             ``people_reached`` in real persons: ``people_reached / places.target_scale`` [persons]
+``share_benefiting``            ``people_benefiting / (people_benefiting + people_dropped_out)``: of those who
+                                finished, the share who benefited (e.g. kept their housing; NaN if none)
+``mean_fidelity``               mean core fidelity F of running sites (NaN if none)
+``sites_meeting_criteria``      running sites whose every core component is within ``solution.criteria_tolerance``
+                                of the design (a fidelity review's "meets all criteria")
+``share_meeting_criteria``      ``sites_meeting_criteria / sites_running`` (NaN if none)
+``mean_fit``                    mean local fit L of running sites (NaN if none)
+``mean_effectiveness``          mean effectiveness E of running sites (0 if none)
+``value_social``                cumulative social value [persons]
+``value_economic``              cumulative avoided cost [SEK]
+``value_environmental``         cumulative environmental value [kg CO2e]
+``cost``                        cumulative running and measurement cost [SEK]
+``net_economic``                ``value_economic - cost`` [SEK]
+``economic_value_net_sek``      avoided cost net of deadweight, discounted to month 0 (``value.discount_rate``) [SEK]
+``intervention_cost_sek``       cumulative spending of all interventions [SEK] (0 without interventions)
+``intervention_cost_pv_sek``    the same discounted to month 0 [SEK]
+``intervention_cost_sek_<i>``   spending of intervention ``i`` (in scenario order) [SEK]; only with interventions
+``agreements``                  agreements accepted (``offer`` interventions); only with interventions
+``agreements_declined``         offers declined; only with interventions
+``visible_value``               cumulative visible (measured, communicated) social value [persons]
+``visibility``                  visibility signal V_vis in [0, 1) (of ``evidence``)
+``scaled_up``                   1 once the scaling-up policy is in force
+``survival_12``,                share of sites whose project funding ended at project end at least 12
+``survival_24``                 (24) months ago that ran 12 (24) months later (NaN if none)
+``survival_policy_12``,         the same for sites moved to ordinary budgets by the scaling-up policy
 ``survival_policy_24``
-``evidence``               visible value that ages (half-life ``value.evidence_half_life``) [persons]
-``sites_form_<form>``      running sites by organisational form (project, alliance, new_organisation, internal_unit)
-``orgs_in_<element>``      running organisations in each of the six elements
-=========================  ============================================================
+``evidence``                    visible value that ages (half-life ``value.evidence_half_life``) [persons]
+``sites_form_<form>``           running sites by organisational form (project, alliance, new_organisation, internal_unit)
+``orgs_in_<element>``           running organisations in each of the six elements
+==============================  ============================================================
 
 Calendar dates (only when the scenario sets ``run.start``; :mod:`sim.dates`): the model
 table gets ``date`` right after ``month``; the per-place and per-organisation series get
@@ -153,6 +169,28 @@ def _survival(state: SimState, months: float, by_policy: bool = False) -> float:
     return float(np.mean(alive))
 
 
+def intervention_columns(n: int) -> list[str]:
+    """The model columns a scenario with ``n`` > 0 interventions adds (none without interventions)."""
+    if n <= 0:
+        return []
+    return [f"intervention_cost_sek_{i}" for i in range(n)] + ["agreements", "agreements_declined"]
+
+
+def _share(part: float, whole: float) -> float:
+    """``part / whole``, NaN when ``whole`` is 0."""
+    return float(part) / float(whole) if whole > 0 else float("nan")
+
+
+def served_places(state: SimState) -> int:
+    """Places whose catchment (:attr:`sim.world.places.Places.catchment`) has a running site now."""
+    catch = state.places.catchment
+    if len(catch) != state.places.n:  # places built without catchments: each is its own
+        catch = np.arange(state.places.n)
+    active = np.zeros(int(catch.max(initial=-1)) + 1, dtype=bool)
+    active[catch[state.orgs.place[state.orgs.running]]] = True
+    return int(active[catch].sum())
+
+
 def model_row(state: SimState) -> dict[str, float]:
     """The model-level figures of the current state."""
     o = state.orgs
@@ -160,6 +198,7 @@ def model_row(state: SimState) -> dict[str, float]:
     people = state.people
     counts = people.counts()
     acc = state.accounts
+    meeting = state.solution.meets_criteria(o.variant[run])
     row: dict[str, float] = {
         "step": state.clock.step,
         "month": state.month,
@@ -167,12 +206,19 @@ def model_row(state: SimState) -> dict[str, float]:
         **state.site_counts(),
         "places_reached": int((~np.isnan(state.first_reached)).sum()),
         "places_running": int(len(np.unique(o.place[run]))),
+        "places_served": served_places(state),
+        "regions_reached": int(len(np.unique(state.places.county[~np.isnan(state.first_reached)]))),
         "people_aware": int(people.n - counts[UNAWARE]),
         "people_participating": int(counts[PARTICIPATING]),
         "people_benefiting": int(counts[BENEFITING]),
         "people_dropped_out": int(counts[DROPPED_OUT]),
         "people_unaware": int(counts[UNAWARE]),
+        "people_reached": int(counts[PARTICIPATING] + counts[BENEFITING] + counts[DROPPED_OUT]),
+        "persons_reached": float(counts[PARTICIPATING] + counts[BENEFITING] + counts[DROPPED_OUT]) / state.places.target_scale,
+        "share_benefiting": _share(counts[BENEFITING], counts[BENEFITING] + counts[DROPPED_OUT]),
         "mean_fidelity": float(o.fidelity[run].mean()) if run.any() else float("nan"),
+        "sites_meeting_criteria": int(meeting.sum()),
+        "share_meeting_criteria": _share(meeting.sum(), run.sum()),
         "mean_fit": float(o.fit[run].mean()) if run.any() else float("nan"),
         "mean_effectiveness": float(o.effectiveness[run].mean()) if run.any() else 0.0,
         "value_social": float(acc.social.sum()),
@@ -194,10 +240,8 @@ def model_row(state: SimState) -> dict[str, float]:
     row["intervention_cost_sek"] = float(st.spent.sum()) if st is not None else 0.0
     row["intervention_cost_pv_sek"] = float(st.spent_pv.sum()) if st is not None else 0.0
     if st is not None:
-        for i in range(st.n):
-            row[f"intervention_cost_sek_{i}"] = float(st.spent[i])
-        row["agreements"] = int((st.agreement >= 0).sum())
-        row["agreements_declined"] = int(st.declined.sum())
+        values = [*(float(s) for s in st.spent), int((st.agreement >= 0).sum()), int(st.declined.sum())]
+        row.update(zip(intervention_columns(st.n), values, strict=True))
     forms = np.bincount(o.form[run].astype(np.int64), minlength=len(FORMS))
     for i, name in enumerate(FORMS):
         row[f"sites_form_{name}"] = int(forms[i])

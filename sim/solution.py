@@ -10,6 +10,10 @@ variant ``v_i``.
 * Local fit ``L_i = 1 - ||v_i[periphery] - u[periphery]|| / sqrt(k_periphery)`` in [0, 1].
 * Effectiveness ``E_i = e_i * g(F_i) * (a + (1 - a) * L_i)``, with ``g`` a logistic
   in fidelity centred at ``fidelity_threshold`` and scaled so ``g(1) = 1``.
+* A variant *meets all criteria* (a review's verdict: every core element in place)
+  when each core component is within ``criteria_tolerance`` of ``c0``:
+  ``max_j |v_j - c0_j| <= criteria_tolerance`` over the core. A measurement only;
+  no rule reads it.
 """
 
 from __future__ import annotations
@@ -51,6 +55,11 @@ class Solution:
     def fidelity(self, variants: np.ndarray) -> np.ndarray:
         """Core fidelity F in [0, 1] of each variant (rows)."""
         return core_fidelity(variants[:, self.core], self.c0[self.core])
+
+    def meets_criteria(self, variants: np.ndarray) -> np.ndarray:
+        """Bool per variant (rows): every core component within ``criteria_tolerance`` of the design."""
+        dev = np.abs(variants[:, self.core] - self.c0[self.core])
+        return dev.max(axis=1, initial=0.0) <= self.params.criteria_tolerance + 1e-12
 
     def fit(self, variants: np.ndarray, need: np.ndarray) -> np.ndarray:
         """Local fit L in [0, 1] of each variant to the need profile of its place (rows aligned)."""

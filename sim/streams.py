@@ -24,6 +24,7 @@ PURPOSES: tuple[str, ...] = (
     "turnover",
     "sites",
     "interventions",
+    "regions",
 )
 """Stream names, in spawn order. Append new purposes at the end only."""
 

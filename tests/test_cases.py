@@ -19,7 +19,9 @@ from sim.validation.forecast_command import model_columns
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = (ROOT / "docs" / "cases.md").read_text(encoding="utf-8")
 KEYS = case_keys()
-SEEDS = (11, 12, 13)
+SEEDS = tuple(range(11, 20))
+"""Nine seeds: at fixed parameters one run can fall outside the band (the band's quantiles come from 60 draws, and
+the model's own chance is large for small counts); their median leaves it only if five runs do."""
 KNOWN_MISSES: dict[str, str] = {}
 """Cases whose preset misses a documented figure, with why (strict xfail: a fix makes the test fail until removed)."""
 
@@ -69,8 +71,8 @@ def test_observed_figures_are_valid_and_cited(key: str) -> None:
             for k in KEYS])
 def test_preset_reproduces_its_figures_within_its_stated_band(key: str) -> None:
     """The stored band (docs/img/cases/<case>/forecast.json, from ``sim forecast``) holds every documented figure,
-    and the preset at its stored parameters (posterior medians) simulates inside that band: the median of three
-    seeded runs at each figure's date (a median of 3 leaves a 90 % band only if two runs do)."""
+    and the preset at its stored parameters (posterior medians) simulates inside that band: the median of nine
+    seeded runs at each figure's date (:data:`SEEDS`)."""
     stored = RESULTS / key / "forecast.json"
     if not stored.exists():
         pytest.skip(f"{key}: no stored calibration yet (python -m sim.validation.cases {key})")
@@ -82,17 +84,19 @@ def test_preset_reproduces_its_figures_within_its_stated_band(key: str) -> None:
     months = [month_index(d, sc.run.start) + 1 for d in obs["date"]]
     runs = [run(sc, seed=s, steps=max(months)).model for s in SEEDS]
     for (_, o), m in zip(obs.iterrows(), months, strict=True):
-        sim = float(np.median([r.loc[r["month"] == m, o["output"]].iloc[0] for r in runs]))
+        at = [r.loc[r["month"] == m, o["output"]].iloc[0] for r in runs]
+        sim = float(np.median(np.nan_to_num(at)))  # a share of nothing (NaN) counts as 0, as in the fit
         assert o["lo90"] <= sim <= o["hi90"], (key, o["date"], o["output"], sim, o["lo90"], o["hi90"])
 
 
 HOLDOUT_MISSES: dict[str, str] = {
-    "bostad-forst": "inside the band, but the band is 1.5 times its median: 2 and 7 municipalities (2010, 2013) fix "
-    "the own-initiative rate only to within a factor of about four, and 22 by 2018 is faster than that rate",
+    "bostad-forst": "inside the band, but the band is 1.9 times its median: 2 and 7 municipalities (2010, 2013) fix "
+    "the own-initiative rate only to within a factor of about four, and 22 by 2018 is faster than that rate; the "
+    "noisy 2013 shares (tenants keeping housing, programmes meeting the principles) widen it further",
     "sociala-investeringsfonder": "one early figure (2 funds in 2010) cannot tell a fast imitation cascade from a slow "
     "trickle: the 2015 band spans nearly every municipality (docs/cases.md)",
     "plug-in": "the figures up to the project's end say nothing about continuing after it: the band for the workshops "
-    "running half a year later is about as wide as the prior on continuing (1.4 times its median)",
+    "running half a year later is about as wide as the prior on continuing (1.6 times its median)",
 }
 """Cases whose stored hold-out forecast misses (outside the band, or a band wider than its median), with why."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,13 @@ def test_bad_command_line_values_exit_2(tmp_path: Path, option: str, value: str)
     r = sim("run", "teaching", option, value, "--out", "never", cwd=tmp_path)
     assert r.returncode == 2 and option in r.stderr and "allowed range" in r.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_help_shows_units_and_table_names() -> None:
+    """Help texts are plain text: "[runs]", "[s]" and "[calibration]" are shown, not read as markup and dropped."""
+    sweep = subprocess.run([sys.executable, "-m", "sim", "sweep", "--help"], capture_output=True, text=True,
+                           env={**os.environ, "COLUMNS": "200"}, check=True).stdout
+    assert "Runs per Parquet part [runs]" in sweep and "Commit at least this often [s]" in sweep
+    fc = subprocess.run([sys.executable, "-m", "sim", "forecast", "--help"], capture_output=True, text=True,
+                        env={**os.environ, "COLUMNS": "200"}, check=True).stdout
+    assert "[calibration]" in fc

@@ -14,6 +14,7 @@
    difference of ``sqrt(simulated / scale)`` and ``sqrt(observed / scale)`` (:func:`stabilise`),
    where ``scale`` is the largest observed value of that output (so outputs of different size
    weigh alike, and small early counts as much as large late ones, relative to their noise).
+   A share that is undefined in a run (``share_meeting_criteria`` with no running site) counts as 0.
    The threshold epsilon adapts (median of the previous
    population's distances); the last population is the posterior. It is an approximation whose
    width includes the final epsilon: with few particles it is wider, not narrower, than the exact
@@ -187,7 +188,7 @@ class CaseSimulator:
             with _RUNS.get_lock():
                 _RUNS.value += 1
         t = model["month"].to_numpy(float)
-        sim = [np.interp(m, t, model[o].to_numpy(float)) for o, m in zip(self.outputs, self.months, strict=True)]
+        sim = [np.interp(m, t, _column(model, o)) for o, m in zip(self.outputs, self.months, strict=True)]
         return stabilise(np.asarray(sim), np.asarray(self.scales))
 
     def trajectory(self, theta: dict[str, float], seed: int, months: float) -> np.ndarray:
@@ -195,7 +196,12 @@ class CaseSimulator:
         model = self._run(theta, seed, months)
         t = model["month"].to_numpy(float)
         grid = np.arange(1, int(months) + 1, dtype=float)
-        return np.vstack([np.interp(grid, t, model[o].to_numpy(float)) for o in dict.fromkeys(self.outputs)])
+        return np.vstack([np.interp(grid, t, _column(model, o)) for o in dict.fromkeys(self.outputs)])
+
+
+def _column(model: pd.DataFrame, output: str) -> np.ndarray:
+    """An output's values per step; NaN (a share of nothing: no running site, no member finished yet) counts as 0."""
+    return np.nan_to_num(model[output].to_numpy(float), nan=0.0)
 
 
 @dataclass(frozen=True)

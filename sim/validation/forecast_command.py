@@ -21,10 +21,10 @@ def model_columns(n_interventions: int = 0) -> frozenset[str]:
         {"places": {"n": 1, "population_mean": 200.0}, "organisations": {"base_per_place": 2, "initial_adopters": 1}},
         source="<model columns>",
     )
+    from sim.results import intervention_columns
+
     cols = set(run(tiny, seed=0, steps=1).model.columns) - {"step", "month", "date"}
-    if n_interventions:
-        cols |= {"agreements", "agreements_declined"} | {f"intervention_cost_sek_{i}" for i in range(n_interventions)}
-    return frozenset(cols)
+    return frozenset(cols | set(intervention_columns(n_interventions)))
 
 
 def register(app: typer.Typer) -> None:
@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Folder for forecast.csv/png, posterior.csv, forecast.json.")],
         param: Annotated[
             list[str] | None,
-            typer.Option("--param", help="dotted.name=LOW:HIGH (repeatable); default: the scenario's [calibration]."),
+            typer.Option("--param", help="dotted.name=LOW:HIGH (repeatable); default: the scenario's [calibration] table."),
         ] = None,
         until: Annotated[
             str | None, typer.Option("--until", help="Last month of the forecast YYYY-MM (default: end of the run).")
@@ -47,13 +47,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
         seed: Annotated[int, typer.Option("--seed", min=0, max=2**31 - 1, help="Root seed of fit and forecast.")] = 0,
         population: Annotated[
-            int | None, typer.Option("--population", min=10, help="ABC-SMC particles (default [calibration] or 60).")
+            int | None, typer.Option("--population", min=10, help="ABC-SMC particles (default: [calibration] table, else 60).")
         ] = None,
         generations: Annotated[
-            int | None, typer.Option("--generations", min=1, help="ABC-SMC populations (default [calibration] or 4).")
+            int | None, typer.Option("--generations", min=1, help="ABC-SMC populations (default: [calibration] table, else 4).")
         ] = None,
         draws: Annotated[
-            int | None, typer.Option("--draws", min=10, help="Posterior-predictive runs (default [calibration] or 100).")
+            int | None, typer.Option("--draws", min=10, help="Predictive runs (default: [calibration] table, else 100).")
         ] = None,
         workers: Annotated[int, typer.Option("--workers", min=1, help="Processes.")] = 2,
         set_: Annotated[list[str] | None, typer.Option("--set", help="Fixed override dotted.key=value.")] = None,

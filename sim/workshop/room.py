@@ -29,7 +29,6 @@ from sim.model import SocialInnovationModel
 from sim.scenario import Scenario
 from sim.workshop.decisions import (
     AUTO,
-    NATIONAL_OFFER,
     Context,
     DecisionError,
     apply_round,
@@ -124,6 +123,8 @@ class Room:
     refusals: list[dict[str, Any]] = field(default_factory=list)
     model: SocialInnovationModel = field(init=False, repr=False)
     autopilot: SocialInnovationModel = field(init=False, repr=False)
+    offered: bool = field(init=False, default=False)
+    """Whether the national role's offer to every municipality has been made (rebuilt by replaying the rounds)."""
     roles: list[Role] = field(init=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
@@ -162,15 +163,15 @@ class Room:
         """Build the model and its autopilot twin and replay every played round (deterministic)."""
         self.model = build_model(self.scenario, self.seed)
         self.autopilot = build_model(self.scenario, self.seed)
+        self.offered = False
         self.roles = default_roles(self.model.state, self.place)
         for r in self.played:
             self._run(r.number, r.decisions, r.steps)
 
     def _run(self, number: int, decisions: dict[str, dict[str, Any]], steps: int) -> dict[str, list[int]]:
-        runtime = self.model.interventions
-        offered = runtime is not None and any(iv.label == NATIONAL_OFFER["label"] for iv in runtime.items)
-        ctx = Context(self.model.params, steps, self.seed, number, [], offered=offered)
+        ctx = Context(self.model.params, steps, self.seed, number, [], offered=self.offered)
         changed = apply_round(self.model.state, self.roles, decisions, ctx)
+        self.offered = ctx.offered
         install_params(self.model, ctx.params)
         for iv in ctx.new_interventions:  # the national offer: acts from this round's first step
             add_intervention(self.model, iv)

@@ -45,6 +45,8 @@ def build_world(scenario: Scenario, streams: Streams) -> SimState:
         municipalities(orgs, counts)
     if 0 < op.host_places < places.n:
         orgs.eligible &= host_places(places.population, op.host_places)[orgs.place]
+    if op.region_share < 1.0:
+        orgs.eligible &= regions_taking_part(places.county, op.region_share, streams.regions)[orgs.place]
     network = build_org_network(op, orgs.place, places.x_km, places.y_km, places.population, streams.org_network)
     people = target_groups(scenario, places, streams)
     tg_size = places.target_size
@@ -104,6 +106,19 @@ def host_places(population: np.ndarray, n: int) -> np.ndarray:
     return host
 
 
+def regions_taking_part(county: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Bool per place: its region (``county``) takes part, with probability ``share`` per region.
+
+    One uniform per region, in order of the region's first place, so the same regions
+    take part at every share below theirs (common random numbers).
+    """
+    regions, first, index = np.unique(np.asarray(county, dtype=object), return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # regions in order of appearance, not of name
+    draws = np.empty(len(regions))
+    draws[order] = rng.random(len(regions))
+    return (draws < share)[index]
+
+
 def municipalities(orgs: OrgState, counts: np.ndarray) -> None:
     """For a public solution: the first organisation of every place is its municipality.
 
@@ -144,6 +159,10 @@ def seed_originators(state: SimState, scenario: Scenario, streams: Streams) -> N
     else:
         home = int(rng.integers(places.n))
     eligible = state.orgs.eligible
+    if op.region_share < 1.0:  # the originators start in a region that takes part (no extra draw)
+        open_places = np.unique(state.orgs.place[eligible])
+        if len(open_places) and op.initial_place is None and home not in open_places:
+            home = int(open_places[home % len(open_places)])
     local = state.org_ids_by_place[home]
     local = local[eligible[local]] if eligible[local].any() else local
     if op.seeding == "neighbourhood" and len(local):

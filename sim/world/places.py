@@ -24,6 +24,7 @@ import pandas as pd
 
 from sim.params import OrganisationParams, Scenario
 from sim.world.place_data import PlaceValues, apply_place_data
+from sim.world.regions import catchments
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 MUNICIPALITIES_CSV = DATA_DIR / "swedish_municipalities.csv"
@@ -47,6 +48,10 @@ class Places:
     severity: np.ndarray  # float64 in [0, 1]
     openness: np.ndarray  # float64 in [0, 1] (changes during a run)
     openness_initial: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    catchment: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """int64 per place: its catchment (labour-market region, :mod:`sim.world.regions`), 0..m-1."""
+    target_scale: float = 1.0
+    """Simulated members per target-group person (``places.target_scale``) [-]."""
 
     @property
     def n(self) -> int:
@@ -117,7 +122,8 @@ def build_places(scenario: Scenario, rng: np.random.Generator) -> Places:
     return Places(
         name=name, code=code, county=county, population=population, target_size=target,
         lat=lat, lon=lon, x_km=x_km, y_km=y_km, need=need, severity=severity,
-        openness=openness, openness_initial=openness.copy(),
+        openness=openness, openness_initial=openness.copy(), catchment=catchments(code),
+        target_scale=float(pp.target_scale),
     )
 
 

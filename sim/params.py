@@ -515,6 +515,14 @@ class CalibrationParams(_Section):
     population: int = _f(60, 10, 10_000, "Particles per ABC-SMC population [-].")
     generations: int = _f(4, 1, 50, "ABC-SMC populations (generations) run [-].")
     draws: int = _f(100, 10, 10_000, "Posterior-predictive simulations behind the forecast band [runs].")
+    distance: Literal["rmse", "adaptive"] = Field(
+        "rmse",
+        description=(
+            "ABC distance: 'rmse' (every figure weighted alike on the square-root scale) or 'adaptive' (each figure "
+            "divided by the median absolute deviation of its simulations, refitted every generation: noisy figures "
+            "weigh less; pyabc AdaptivePNormDistance)."
+        ),
+    )
 
     @field_validator("params")
     @classmethod

@@ -116,6 +116,7 @@ def test_cli_writes_whole_folder(tmp_path: Path) -> None:
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--param", "organisations.host_places=0.5:3"],
          "whole numbers"),
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", [], "nothing to fit"),
+        ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--distance", "euclid"], "--distance"),
     ],
 )
 def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path: Path, csv: str, args: list[str], needle: str) -> None:
@@ -137,6 +138,9 @@ def test_calibration_table_is_validated(tmp_path: Path) -> None:
         sc = _scenario(tmp_path, f"[calibration]\nparams = {table}\n")
         r = sim("forecast", str(sc), "--observed", "missing.csv", "--out", "fc", cwd=tmp_path)
         assert r.returncode == 2 and "calibration.params" in r.stderr and needle in r.stderr, r.stderr
+    sc = _scenario(tmp_path, '[calibration]\ndistance = "euclid"\n')
+    r = sim("forecast", str(sc), "--observed", "missing.csv", "--out", "fc", cwd=tmp_path)
+    assert r.returncode == 2 and "calibration.distance" in r.stderr and "adaptive" in r.stderr, r.stderr
 
 
 def test_the_fit_scale_gives_counts_equal_noise() -> None:
@@ -153,3 +157,29 @@ def test_the_fit_scale_gives_counts_equal_noise() -> None:
     # monotone, sign-keeping, unit-free
     x = np.array([-9.0, 0.0, 1.0, 4.0, 16.0])
     np.testing.assert_allclose(stabilise(x, np.full(5, 4.0)), [-1.5, 0.0, 0.5, 1.0, 2.0])
+
+
+def test_adaptive_distance_band_covers_held_out_truth_at_nominal_rate(tmp_path: Path) -> None:
+    """The same coverage check with the adaptive distance (``calibration.distance = "adaptive"``, the case presets').
+
+    Each replicate is one Bernoulli trial; refuse at a count with binomial probability under 1 % (as above), and
+    refuse a band wider than its median (too wide is wrong too).
+    """
+    covered, rel_width = 0, []
+    for r in range(REPLICATES):
+        truth = _truth_series(2000 + r)
+        obs = pd.DataFrame({"date": list(FIT_DATES), "output": "orgs_adopted", "source": "synthetic",
+                            "value": [float(truth.loc[m, "orgs_adopted"]) for m in (6.0, 12.0, 18.0)]})
+        csv = tmp_path / f"obs{r}.csv"
+        obs.to_csv(csv, index=False)
+        observed = load_observed(csv, START, {"orgs_adopted"})
+        fc = forecast(_base(), observed, {"organisations.q": (0.05, 0.95)}, CHECK_DATE, tmp_path / f"abc{r}.db",
+                      start=START, population=16, generations=2, draws=30, seed=r, distance="adaptive")
+        assert "MAD" in fc.summary["distance"]
+        row = fc.band[(fc.band["date"] == CHECK_DATE) & (fc.band["output"] == "orgs_adopted")].iloc[0]
+        value = float(truth.loc[float(CHECK_MONTH), "orgs_adopted"])
+        covered += int(row["lo90"] <= value <= row["hi90"])
+        rel_width.append((row["hi90"] - row["lo90"]) / row["median"])
+    refuse_at = int(stats.binom.ppf(0.01, REPLICATES, NOMINAL)) - 1
+    assert covered > refuse_at, f"band covered the held-out truth in {covered}/{REPLICATES} series"
+    assert np.median(rel_width) < 1.0, f"band width / median at the check month: {rel_width}"

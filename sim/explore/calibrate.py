@@ -233,8 +233,15 @@ def abc_smc(
     min_epsilon: float = 0.0,
     workers: int = 1,
     seed: int = 0,
+    distance: str = "rmse",
 ) -> AbcResult:
     """Run (or resume) ABC-SMC with uniform priors on ``bounds``; the history is kept in SQLite ``db``.
+
+    ``distance``: ``"rmse"`` (root-mean-square difference of the series, every point weighted
+    alike) or ``"adaptive"`` (pyabc's ``AdaptivePNormDistance``, p = 2: each point divided by
+    the median absolute deviation of its simulated values in the last population, refitted every
+    generation, Prangle 2017; a point the model cannot pin down, being noisy, weighs less, and a
+    point whose simulations never vary is ignored). Epsilons of the two are on different scales.
 
     If ``db`` already holds a run, it is loaded and continued until it has
     ``generations`` populations (nothing is run if it already has). ``min_epsilon``:
@@ -257,7 +264,11 @@ def abc_smc(
                                   for n, (lo, hi) in bounds.items()})
     sampler = (pyabc.sampler.SingleCoreSampler() if workers <= 1
                else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers))
-    abc = pyabc.ABCSMC(_AbcModel(simulator, names), prior, _distance, population_size=population_size,
+    if distance not in ("rmse", "adaptive"):
+        raise ValueError(f"distance {distance!r}: allowed 'rmse' or 'adaptive'")
+    dist = (pyabc.distance.AdaptivePNormDistance(p=2, scale_function=pyabc.distance.mad)
+            if distance == "adaptive" else _distance)
+    abc = pyabc.ABCSMC(_AbcModel(simulator, names), prior, dist, population_size=population_size,
                        sampler=sampler)
     y = target.values if isinstance(target, Target) else np.asarray(target, float)
     url = f"sqlite:///{db}"

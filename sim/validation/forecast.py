@@ -15,6 +15,10 @@
    where ``scale`` is the largest observed value of that output (so outputs of different size
    weigh alike, and small early counts as much as large late ones, relative to their noise).
    A share that is undefined in a run (``share_meeting_criteria`` with no running site) counts as 0.
+   With ``distance = "adaptive"`` (``[calibration]`` or ``--distance``) each figure's difference is
+   further divided by the median absolute deviation of its simulated values in the last population
+   (pyabc's ``AdaptivePNormDistance``, refitted every generation): a figure the model cannot pin down
+   (a share of a handful of sites) weighs less than a count it reproduces closely.
    The threshold epsilon adapts (median of the previous
    population's distances); the last population is the posterior. It is an approximation whose
    width includes the final epsilon: with few particles it is wider, not narrower, than the exact
@@ -265,6 +269,7 @@ def forecast(
     fit_until: str | None = None,
     int_fields: tuple[str, ...] = (),
     progress: Progress | None = None,
+    distance: str = "rmse",
 ) -> Forecast:
     """Fit ``bounds`` to ``observed`` (from :func:`load_observed`) by ABC-SMC and forecast to ``until``.
 
@@ -273,6 +278,9 @@ def forecast(
     runs up to the last observed month); ``draws``: posterior-predictive runs up to ``until``.
     ``fit_until``: fit only figures dated up to this month (the rest are checked, not fitted).
     ``workers``: processes. ``seed``: root seed of the fit and of the predictive seeds.
+    ``distance``: ``"rmse"`` or ``"adaptive"`` (:func:`sim.explore.calibrate.abc_smc`); the adaptive
+    distance refits its weights each generation, so its generations run in one call (resuming an
+    interrupted fit continues it, refitting the weights from the last population).
     """
     from sim.explore.calibrate import abc_smc
 
@@ -301,9 +309,10 @@ def forecast(
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     try:
-        for g in range(1, generations + 1):  # one population per call: abc_smc resumes its database
+        steps = range(1, generations + 1) if distance == "rmse" else (generations,)
+        for g in steps:  # rmse: one population per call (abc_smc resumes its database)
             res = abc_smc(sim, bounds, target, db, population_size=population, generations=g, workers=workers,
-                          seed=seed + g)
+                          seed=seed + g, distance=distance)
             if progress:
                 progress(f"ABC-SMC population {g}/{generations}, epsilon {res.epsilons[-1]:.3g}", g, generations)
     finally:
@@ -351,7 +360,9 @@ def forecast(
         "populations": res.populations,
         "population_size": population,
         "epsilons": res.epsilons,
-        "distance": "RMSE of sqrt(simulated / scale) - sqrt(observed / scale), scale = largest observed value of the output",
+        "distance": ("RMSE of sqrt(simulated / scale) - sqrt(observed / scale), scale = largest observed value of "
+                     "the output" + ("" if distance == "rmse" else "; each figure weighted by 1 / MAD of its simulated "
+                                     "values in the last population (pyabc AdaptivePNormDistance, p = 2)")),
         "draws": draws,
         "fit_simulations": fit_runs,
         "seed": seed,

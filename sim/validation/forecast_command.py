@@ -55,6 +55,9 @@ def register(app: typer.Typer) -> None:
         draws: Annotated[
             int | None, typer.Option("--draws", min=10, help="Predictive runs (default: [calibration] table, else 100).")
         ] = None,
+        distance: Annotated[
+            str | None, typer.Option("--distance", help="ABC distance: rmse or adaptive (default: [calibration] table).")
+        ] = None,
         workers: Annotated[int, typer.Option("--workers", min=1, help="Processes.")] = 2,
         set_: Annotated[list[str] | None, typer.Option("--set", help="Fixed override dotted.key=value.")] = None,
         overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier --out whole.")] = False,
@@ -96,6 +99,9 @@ def register(app: typer.Typer) -> None:
         check_out_or_exit(out, overwrite)
         cal = sc.calibration
         population, generations, draws = population or cal.population, generations or cal.generations, draws or cal.draws
+        distance = distance or cal.distance
+        if distance not in ("rmse", "adaptive"):
+            fail(f"--distance {distance!r}: allowed rmse or adaptive")
         base = apply_overrides(read_scenario_data(source)[0], set_ or [])
         int_fields = tuple(k for k in bounds if numeric_field_is_int(k))
         tmp = begin_output_or_exit(out, overwrite)
@@ -113,13 +119,13 @@ def register(app: typer.Typer) -> None:
 
                 fc = forecast(base, obs, bounds, until, tmp / "abc.db", start=start, population=population,
                               generations=generations, draws=draws, workers=workers, seed=seed, fit_until=fit_until,
-                              int_fields=int_fields, progress=progress)
+                              int_fields=int_fields, progress=progress, distance=distance)
             from sim.interventions import markers
 
             marks = markers(sc)
             manifest = {"command": "forecast", "scenario": str(source), "observed": str(observed),
                         "parameters": list(bounds), "until": until, "fit_until": fit_until, "seed": seed,
-                        "population": population, "generations": generations, "draws": draws}
+                        "population": population, "generations": generations, "draws": draws, "distance": distance}
             write_forecast(fc, tmp, f"{sc.name}: posterior-predictive forecast (median, 90 % band)", manifest, marks)
         except ForecastError as err:
             discard_output(tmp)

@@ -37,14 +37,16 @@ def _truth_series(seed: int) -> pd.DataFrame:
     return run(sc, seed=seed, steps=CHECK_MONTH // 3).model.set_index("month")
 
 
-def test_band_covers_held_out_truth_at_nominal_rate(tmp_path: Path) -> None:
+@pytest.mark.parametrize("distance", ["rmse", "adaptive"])
+def test_band_covers_held_out_truth_at_nominal_rate(tmp_path: Path, distance: str) -> None:
     """Fit q on months 6-18 of replicate series simulated with q = 0.3; check the month-30 value.
 
     Each replicate is one independent Bernoulli trial (its month-30 value inside the 90 %
     band or not), so the count covered is Binomial(8, 0.9) if the band is calibrated. We
     refuse below the binomial 1 % quantile (P(X <= 5) = 0.038, P(X <= 4) = 0.005: refuse at
     <= 4, a false alarm at most 0.5 %); ABC's approximate posterior errs wide, so the check
-    against too-wide bands is the width test below.
+    against too-wide bands is the width test below. Both distances (``calibration.distance``):
+    the plain RMSE and the adaptive one (each figure divided by the MAD of its simulations).
     """
     covered, rel_width, q_in = 0, [], 0
     for r in range(REPLICATES):
@@ -56,7 +58,8 @@ def test_band_covers_held_out_truth_at_nominal_rate(tmp_path: Path) -> None:
         observed = load_observed(csv, START, {"orgs_adopted"})
         assert observed["month"].tolist() == [6.0, 12.0, 18.0]
         fc = forecast(_base(), observed, {"organisations.q": (0.05, 0.95)}, CHECK_DATE, tmp_path / f"abc{r}.db",
-                      start=START, population=16, generations=2, draws=30, seed=r)
+                      start=START, population=16, generations=2, draws=30, seed=r, distance=distance)
+        assert ("MAD" in fc.summary["distance"]) == (distance == "adaptive")
         row = fc.band[(fc.band["date"] == CHECK_DATE) & (fc.band["output"] == "orgs_adopted")].iloc[0]
         value = float(truth.loc[float(CHECK_MONTH), "orgs_adopted"])
         covered += int(row["lo90"] <= value <= row["hi90"])
@@ -158,28 +161,3 @@ def test_the_fit_scale_gives_counts_equal_noise() -> None:
     x = np.array([-9.0, 0.0, 1.0, 4.0, 16.0])
     np.testing.assert_allclose(stabilise(x, np.full(5, 4.0)), [-1.5, 0.0, 0.5, 1.0, 2.0])
 
-
-def test_adaptive_distance_band_covers_held_out_truth_at_nominal_rate(tmp_path: Path) -> None:
-    """The same coverage check with the adaptive distance (``calibration.distance = "adaptive"``, the case presets').
-
-    Each replicate is one Bernoulli trial; refuse at a count with binomial probability under 1 % (as above), and
-    refuse a band wider than its median (too wide is wrong too).
-    """
-    covered, rel_width = 0, []
-    for r in range(REPLICATES):
-        truth = _truth_series(2000 + r)
-        obs = pd.DataFrame({"date": list(FIT_DATES), "output": "orgs_adopted", "source": "synthetic",
-                            "value": [float(truth.loc[m, "orgs_adopted"]) for m in (6.0, 12.0, 18.0)]})
-        csv = tmp_path / f"obs{r}.csv"
-        obs.to_csv(csv, index=False)
-        observed = load_observed(csv, START, {"orgs_adopted"})
-        fc = forecast(_base(), observed, {"organisations.q": (0.05, 0.95)}, CHECK_DATE, tmp_path / f"abc{r}.db",
-                      start=START, population=16, generations=2, draws=30, seed=r, distance="adaptive")
-        assert "MAD" in fc.summary["distance"]
-        row = fc.band[(fc.band["date"] == CHECK_DATE) & (fc.band["output"] == "orgs_adopted")].iloc[0]
-        value = float(truth.loc[float(CHECK_MONTH), "orgs_adopted"])
-        covered += int(row["lo90"] <= value <= row["hi90"])
-        rel_width.append((row["hi90"] - row["lo90"]) / row["median"])
-    refuse_at = int(stats.binom.ppf(0.01, REPLICATES, NOMINAL)) - 1
-    assert covered > refuse_at, f"band covered the held-out truth in {covered}/{REPLICATES} series"
-    assert np.median(rel_width) < 1.0, f"band width / median at the check month: {rel_width}"

@@ -19,22 +19,7 @@ from typing import Any
 import pandas as pd
 
 from sim.dates import month_index
-from sim.ui.i18n import Lang, fmt_number
-
-OUTPUT_LABELS: dict[str, dict[str, str]] = {
-    "orgs_adopted": {"en": "sites ever opened", "sv": "verksamheter som startats"},
-    "sites_running": {"en": "sites running", "sv": "verksamheter i drift"},
-    "sites_discontinued": {"en": "pilots ended without a permanent form", "sv": "piloter som lagts ned"},
-    "places_reached": {"en": "municipalities reached", "sv": "kommuner som nåtts"},
-    "places_served": {"en": "municipalities served", "sv": "kommuner som täcks"},
-    "regions_reached": {"en": "regions reached", "sv": "regioner som nåtts"},
-    "share_meeting_criteria": {"en": "share of sites meeting all criteria",
-                               "sv": "andel verksamheter som uppfyller alla kriterier"},
-    "share_benefiting": {"en": "share of participants who benefited", "sv": "andel deltagare som fått nytta"},
-    "persons_reached": {"en": "people reached", "sv": "personer som nåtts"},
-    "agreements_declined": {"en": "offers declined", "sv": "erbjudanden som avböjts"},
-}
-"""What a case's figure counts, in the field's words (other outputs show their column name)."""
+from sim.ui.i18n import Lang, fmt_number, tr
 
 SHARES = frozenset({"share_meeting_criteria", "share_benefiting"})
 """Outputs in [0, 1], shown as per cent."""
@@ -95,6 +80,16 @@ def value_at(rows: tuple[dict[str, float], ...] | list[dict[str, float]], output
     return 0.0 if isinstance(v, float) and math.isnan(v) else float(v)
 
 
+def output_label(output: str, lang: Lang) -> str:
+    """What a case's figure counts, in the field's words (``case_out_<output>`` in :data:`sim.ui.i18n.TEXTS`).
+
+    Outputs without such a text show their column name.
+    """
+    key = f"case_out_{output}"
+    text = tr(key, lang)
+    return output if text == key else text
+
+
 def _show(output: str, v: float | None, lang: Lang) -> str:
     if v is None:
         return "–"
@@ -115,7 +110,7 @@ def table(key: str, rows: tuple[dict[str, float], ...] | list[dict[str, float]],
         band = f"{_show(f.output, f.lo90, lang)} – {_show(f.output, f.hi90, lang)}" if has_band else "–"
         inside = None if v is None or not has_band else bool(f.lo90 - 1e-9 <= v <= f.hi90 + 1e-9)
         out.append({
-            "date": f.date, "what": OUTPUT_LABELS.get(f.output, {}).get(lang, f.output),
+            "date": f.date, "what": output_label(f.output, lang),
             "documented": _show(f.output, f.value, lang), "run": _show(f.output, v, lang), "band": band,
             "inside": inside, "source": f.source,
         })

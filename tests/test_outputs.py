@@ -163,3 +163,39 @@ def test_every_model_column_is_documented() -> None:
                 for p in re.findall(r"``([a-z_]+<[a-z]+>[a-z_]*)``", doc)]
     missing = [c for c in model_row(m.state) if c not in documented and not any(p.fullmatch(c) for p in patterns)]
     assert not missing, f"document in sim/results.py: {missing}"
+
+
+def test_regional_bodies_are_one_per_county_in_its_largest_place_and_counted_apart() -> None:
+    """With ``regional_bodies``: 21 bodies, each the second organisation of its county's most populous place, public
+    and eligible; its site counts in ``regional_bodies_adopted`` and ``regions_reached``, not in ``places_reached``."""
+    m0, m1 = sweden(seed=3), sweden({"organisations.regional_bodies": True}, seed=3)
+    places, o0, o1 = m1.places, m0.orgs, m1.orgs
+    bodies = np.flatnonzero(o1.regional)
+    assert not o0.regional.any() and len(bodies) == len(set(places.county)) == 21
+    assert sorted(places.county[o1.place[bodies]]) == sorted(set(places.county))
+    for b in bodies:
+        county = places.county[o1.place[b]]
+        in_county = np.flatnonzero(places.county == county)
+        assert o1.place[b] == in_county[np.argmax(places.population[in_county])]
+        assert b == np.flatnonzero(o1.place == o1.place[b])[1]  # the second: the first stays the municipality
+    assert (o1.sector[bodies] == 0).all() and o1.eligible[bodies].all() and (o1.mandate[bodies] >= 0.7).all()
+    stockholm = int(np.flatnonzero(places.name == "Stockholm")[0])
+    others = ~o1.regional
+    np.testing.assert_array_equal(o1.phi, o0.phi)  # no draw: the rest of the world is the same
+    np.testing.assert_array_equal(o1.eligible[others], o0.eligible[others])
+    body = int(bodies[o1.place[bodies] == stockholm][0])
+    municipality = int(np.flatnonzero(o1.place == stockholm)[0])
+    kiruna = int(np.flatnonzero(o1.place == int(np.flatnonzero(places.name == "Kiruna")[0]))[0])
+    only_running(m1, [body])
+    m1.state.first_reached[:] = np.nan
+    m1.state.note_reached()
+    o1.adopt_month[:] = np.nan
+    o1.adopt_month[body] = 0.0
+    row = model_row(m1.state)
+    assert row["places_reached"] == 0 and row["regional_bodies_adopted"] == 1 and row["regions_reached"] == 1
+    assert row["sites_running"] == 1
+    o1.status[[municipality, kiruna]] = Status.RUNNING  # the municipality of the seat, and one elsewhere
+    o1.adopt_month[[municipality, kiruna]] = 1.0
+    m1.state.note_reached()
+    row = model_row(m1.state)
+    assert row["places_reached"] == 2 and row["regional_bodies_adopted"] == 1 and row["regions_reached"] == 2

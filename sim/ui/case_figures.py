@@ -11,7 +11,6 @@ rows the live model collected, so they are tested without a browser.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from sim.dates import month_index
+from sim.results import share_or_zero
 from sim.ui.i18n import Lang, fmt_number, tr
 
 SHARES = frozenset({"share_meeting_criteria", "share_benefiting"})
@@ -77,7 +77,7 @@ def value_at(rows: tuple[dict[str, float], ...] | list[dict[str, float]], output
     v = row.get(output)
     if v is None:
         return None
-    return 0.0 if isinstance(v, float) and math.isnan(v) else float(v)
+    return float(share_or_zero(v))
 
 
 def output_label(output: str, lang: Lang) -> str:

@@ -8,6 +8,9 @@
    ``value`` a number, ``source`` free text (where the figure comes from). A figure dated
    ``2018-04`` is compared with the model at the *end* of April 2018, model month
    ``month_index("2018-04", start) + 1`` (a figure "by April 2018" counts what happened in April).
+   An optional column ``fit`` (``yes``, the default, or ``no``) marks a figure that is only
+   checked: it gets a band and a verdict but no say in the fit (a figure the model should
+   reproduce with no parameter of its own, e.g. the county councils beside the municipalities).
 2. **Fit** (likelihood-free): ABC-SMC with pyabc (:func:`sim.explore.calibrate.abc_smc`), uniform
    priors on the ranges given (``--param key=lo:hi`` or the scenario's ``[calibration]`` table),
    a fresh seed per simulation, distance = root-mean-square over the observed points of the
@@ -54,9 +57,13 @@ import numpy as np
 import pandas as pd
 
 from sim.dates import date_of, month_index, parse_year_month
+from sim.results import share_or_zero
 
 COLUMNS: tuple[str, ...] = ("date", "output", "value", "source")
 """Columns of an observed-figures CSV."""
+
+FIT_VALUES: dict[str, bool] = {"": True, "yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+"""Allowed values of the optional ``fit`` column: ``no`` makes a figure checked against the band, never fitted."""
 
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``: called as the fit and the predictive runs advance."""
@@ -113,9 +120,20 @@ def load_observed(path: str | Path, start: str, outputs: set[str] | list[str]) -
             raise ForecastError(f"{where}: field value {row['value']!r} is not a finite number")
         months.append(float(m + 1))
         values.append(v)
+    fit = [True] * len(df)
+    if "fit" in df.columns:
+        for i, v in enumerate(df["fit"]):
+            key = str(v).strip().lower()
+            if key not in FIT_VALUES:
+                raise ForecastError(f"{path}: row {i + 2}: field fit {v!r} is not allowed; allowed: yes or no "
+                                    "(empty = yes)")
+            fit[i] = FIT_VALUES[key]
+        if not any(fit):
+            raise ForecastError(f"{path}: field fit is 'no' on every row; at least one figure must be fitted")
     out = df[list(COLUMNS)].copy()
     out["value"] = values
     out["month"] = months
+    out["check_only"] = [not f for f in fit]
     return out.sort_values(["month", "output"], kind="stable").reset_index(drop=True)
 
 
@@ -205,7 +223,7 @@ class CaseSimulator:
 
 def _column(model: pd.DataFrame, output: str) -> np.ndarray:
     """An output's values per step; NaN (a share of nothing: no running site, no member finished yet) counts as 0."""
-    return np.nan_to_num(model[output].to_numpy(float), nan=0.0)
+    return share_or_zero(model[output].to_numpy(float))
 
 
 @dataclass(frozen=True)
@@ -229,7 +247,8 @@ class Forecast:
     posterior: pd.DataFrame
     """The last ABC population: one column per parameter and ``weight``."""
     observed: pd.DataFrame
-    """The observed figures with ``month``, ``fitted`` (used in the fit), ``median``, ``lo90``, ``hi90``, ``covered``."""
+    """The observed figures with ``month``, ``check_only`` (the CSV's ``fit = no``), ``fitted`` (used in the fit),
+    ``median``, ``lo90``, ``hi90``, ``covered``."""
     summary: dict[str, Any]
 
 
@@ -276,7 +295,8 @@ def forecast(
     ``base``: the scenario as a dict (``extends`` resolved); ``start``: its ``run.start``.
     ``population``/``generations``: ABC-SMC budget (about ``population * (1 + 2 * (generations - 1))``
     runs up to the last observed month); ``draws``: posterior-predictive runs up to ``until``.
-    ``fit_until``: fit only figures dated up to this month (the rest are checked, not fitted).
+    ``fit_until``: fit only figures dated up to this month (the rest are checked, not fitted);
+    figures with ``check_only`` are never fitted.
     ``workers``: processes. ``seed``: root seed of the fit and of the predictive seeds.
     ``distance``: ``"rmse"`` or ``"adaptive"`` (:func:`sim.explore.calibrate.abc_smc`); the adaptive
     distance refits its weights each generation, so its generations run in one call (resuming an
@@ -287,10 +307,13 @@ def forecast(
     t0 = time.time()
     cpu0 = _cpu_seconds()
     obs = observed.copy()
-    obs["fitted"] = True if fit_until is None else [month_index(d, fit_until) <= 0 for d in obs["date"]]
+    if "check_only" not in obs.columns:
+        obs["check_only"] = False
+    in_time = [True] * len(obs) if fit_until is None else [month_index(d, fit_until) <= 0 for d in obs["date"]]
+    obs["fitted"] = np.asarray(in_time, bool) & ~obs["check_only"].to_numpy(bool)
     fit = obs[obs["fitted"]]
     if fit.empty:
-        raise ForecastError(f"--fit-until {fit_until}: no observed figure is dated at or before it")
+        raise ForecastError(f"--fit-until {fit_until}: no figure to fit is dated at or before it")
     scales = {o: max(1.0, float(fit.loc[fit["output"] == o, "value"].abs().max())) for o in fit["output"].unique()}
     sim = CaseSimulator(base, tuple(fit["output"]), tuple(fit["month"].astype(float)),
                         tuple(scales[o] for o in fit["output"]), tuple(int_fields))
@@ -377,7 +400,7 @@ def forecast(
 
 
 def plot_forecast(fc: Forecast, path: Path, title: str, markers: list[Any] | None = None) -> None:
-    """One panel per output: 90 % band, median, observed points (filled: fitted; open: held out)."""
+    """One panel per output: 90 % band, median, observed points (filled: fitted; open: held out or checked only)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -396,7 +419,7 @@ def plot_forecast(fc: Forecast, path: Path, title: str, markers: list[Any] | Non
         ax.scatter(ox[fitted], ob["value"][fitted], color="black", zorder=3, label="observed (fitted)")
         if (~fitted).any():
             ax.scatter(ox[~fitted], ob["value"][~fitted], facecolors="white", edgecolors="black", zorder=3,
-                       label="observed (held out)")
+                       label="observed (not fitted)")
         for mk in markers or []:
             if getattr(mk, "date", None):
                 ax.axvline(pd.Period(mk.date, freq="M").to_timestamp(), color="tab:red", ls=":", lw=1)

@@ -43,6 +43,8 @@ def build_world(scenario: Scenario, streams: Streams) -> SimState:
     orgs.eligible[:] = eligibility(scenario, orgs.sector, streams.organisations)
     if op.public_gate:
         municipalities(orgs, counts)
+    if op.regional_bodies:
+        regional_bodies(orgs, counts, places.county, places.population)
     if 0 < op.host_places < places.n:
         orgs.eligible &= host_places(places.population, op.host_places)[orgs.place]
     if op.region_share < 1.0:
@@ -129,6 +131,28 @@ def municipalities(orgs: OrgState, counts: np.ndarray) -> None:
     orgs.sector[first] = Sector.PUBLIC
     orgs.eligible[first] = True
     orgs.mandate[first] = np.maximum(orgs.mandate[first], MANDATE_BY_SECTOR["public"][0])
+
+
+def regional_bodies(orgs: OrgState, counts: np.ndarray, county: np.ndarray, population: np.ndarray) -> None:
+    """One regional body (county council) per county: the second organisation of its most populous place.
+
+    The second, so that under ``public_gate`` the first stays the municipality (the first
+    if the place has only one organisation). Public, eligible, mandate at least the public
+    mean, ``regional`` set. No random draw, so the streams stay aligned (CRN).
+    """
+    starts = np.cumsum(counts) - counts
+    county = np.asarray(county, dtype=object)
+    for c in dict.fromkeys(county):  # counties in order of their first place
+        members = np.flatnonzero(county == c)
+        members = members[counts[members] > 0]
+        if len(members) == 0:
+            continue
+        seat = members[np.argmax(np.asarray(population)[members])]  # first of ties
+        org = int(starts[seat] + (1 if counts[seat] > 1 else 0))
+        orgs.regional[org] = True
+        orgs.sector[org] = Sector.PUBLIC
+        orgs.eligible[org] = True
+        orgs.mandate[org] = max(orgs.mandate[org], MANDATE_BY_SECTOR["public"][0])
 
 
 def target_groups(scenario: Scenario, places: Places, streams: Streams) -> TargetGroup:

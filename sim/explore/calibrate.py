@@ -13,7 +13,9 @@ matches an observed series. The model is called only through :func:`sim.api.run`
   bounds, Euclidean distance of the series, adaptive epsilon). Its history lives in
   an SQLite database, so a fit can be inspected with pyabc's tools and resumed:
   calling it again on the same database continues the stored run up to
-  ``generations`` populations. Every simulation draws a fresh seed (as ABC needs).
+  ``generations`` populations. Every simulation draws a fresh seed (as ABC needs), derived
+  from the root seed, the generation and the candidate's number, so a fit is reproducible
+  whatever the number of worker processes (:mod:`sim.explore.abc_sampler`).
 
 The target is a CSV with a ``month`` column and a value column (the output's name,
 or ``value``), for example cumulative adopters per month of a diffusion study.
@@ -182,7 +184,7 @@ class _AbcModel:
     names: tuple[str, ...]
 
     def __call__(self, par: dict[str, float]) -> dict[str, np.ndarray]:
-        seed = int(np.random.randint(0, 2**31 - 1))  # pyabc seeds numpy in each sampler process
+        seed = int(np.random.randint(0, 2**31 - 1))  # OrderedSampler seeds numpy per candidate
         try:
             return {"y": self.simulator({n: float(par[_key(n)]) for n in self.names}, seed)}
         except Exception:  # noqa: BLE001 - an invalid proposal gets an impossible series
@@ -245,14 +247,20 @@ def abc_smc(
 
     If ``db`` already holds a run, it is loaded and continued until it has
     ``generations`` populations (nothing is run if it already has). ``min_epsilon``:
-    stop once the acceptance threshold (RMSE) falls to it. ``workers`` > 1 uses
-    pyabc's multicore sampler. Requires the optional ``pyabc`` package.
+    stop once the acceptance threshold (RMSE) falls to it. ``workers``: processes that simulate
+    candidates (1: this process). Sampling is :class:`sim.explore.abc_sampler.OrderedSampler`:
+    candidate ``k`` of generation ``t`` simulates with a seed derived from ``(seed, t, k)`` alone and
+    particles are accepted in candidate order, so the same ``seed`` gives the same history and
+    posterior, to the byte, whatever ``workers``; a resumed run continues with the ``seed`` of the
+    call that resumes it (the stored generations are not redrawn). Requires the optional ``pyabc`` package.
     """
     try:
         import pyabc
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise RuntimeError("ABC-SMC needs pyabc: pip install 'sim[explore]'") from err
     import logging
+
+    from sim.explore.abc_sampler import OrderedSampler
 
     logging.getLogger("ABC").setLevel(logging.WARNING)
     logging.getLogger("pyabc").setLevel(logging.WARNING)
@@ -262,21 +270,25 @@ def abc_smc(
     names = tuple(bounds)
     prior = pyabc.Distribution(**{_key(n): pyabc.RV("uniform", float(lo), float(hi) - float(lo))
                                   for n, (lo, hi) in bounds.items()})
-    sampler = (pyabc.sampler.SingleCoreSampler() if workers <= 1
-               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers))
     if distance not in ("rmse", "adaptive"):
         raise ValueError(f"distance {distance!r}: allowed 'rmse' or 'adaptive'")
     dist = (pyabc.distance.AdaptivePNormDistance(p=2, scale_function=pyabc.distance.mad)
             if distance == "adaptive" else _distance)
+    sampler = OrderedSampler(workers=max(1, workers), seed=seed)
     abc = pyabc.ABCSMC(_AbcModel(simulator, names), prior, dist, population_size=population_size,
                        sampler=sampler)
     y = target.values if isinstance(target, Target) else np.asarray(target, float)
     url = f"sqlite:///{db}"
-    done = 0
+    done, rate = 0, None
     if db.exists():
         hist = pyabc.History(url)
         hid = hist.id if hist.id is not None else 1
         done = (hist.max_t + 1) if hist.max_t is not None and hist.max_t >= 0 else 0
+        if done:  # the last acceptance rate sizes the first batch of the next generation (speed only)
+            pops = hist.get_all_populations()
+            samples = float(pops.loc[pops["t"] == hist.max_t, "samples"].iloc[0])
+            rate = float(hist.get_nr_particles_per_population()[hist.max_t]) / samples if samples else None
+    sampler.acceptance_rate = rate if rate and 0 < rate <= 1 else None
     if done:
         abc.load(url, hid, observed_sum_stat={"y": y})
     else:

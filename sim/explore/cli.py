@@ -302,7 +302,7 @@ def calibrate_abc_cmd(
     maxiter: Annotated[int, typer.Option("--maxiter", min=1, help="Point fit: optimiser iterations.")] = 15,
     population: Annotated[int, typer.Option("--population", min=10, help="ABC-SMC population size.")] = 100,
     generations: Annotated[int, typer.Option("--generations", min=1, help="ABC-SMC populations in total.")] = 6,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes for ABC sampling.")] = 1,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="ABC processes (same posterior for any number).")] = 1,
     point_only: Annotated[bool, typer.Option("--point-only", help="Only the quick point fit.")] = False,
     root_seed: Annotated[int, typer.Option("--root-seed", min=0, help="Root seed.")] = 0,
 ) -> None:

@@ -13,7 +13,10 @@
    reproduce with no parameter of its own, e.g. the county councils beside the municipalities).
 2. **Fit** (likelihood-free): ABC-SMC with pyabc (:func:`sim.explore.calibrate.abc_smc`), uniform
    priors on the ranges given (``--param key=lo:hi`` or the scenario's ``[calibration]`` table),
-   a fresh seed per simulation, distance = root-mean-square over the observed points of the
+   a fresh seed per simulation (derived from ``--seed``, the generation and the candidate's number,
+   :mod:`sim.explore.abc_sampler`: the same seed gives the same ``posterior.csv`` and ``forecast.csv``,
+   to the byte, whatever ``--workers``),
+   distance = root-mean-square over the observed points of the
    difference of ``sqrt(simulated / scale)`` and ``sqrt(observed / scale)`` (:func:`stabilise`),
    where ``scale`` is the largest observed value of that output (so outputs of different size
    weigh alike, and small early counts as much as large late ones, relative to their noise).
@@ -70,7 +73,7 @@ Progress = Callable[[str, int, int], None]
 
 
 _RUNS: Any = None
-"""Shared counter of fit simulations (a ``multiprocessing.Value``; pyabc's forked workers inherit it)."""
+"""Shared counter of fit simulations (a ``multiprocessing.Value``; the ABC sampler's forked workers inherit it)."""
 
 
 class ForecastError(ValueError):

@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         distance: Annotated[
             str | None, typer.Option("--distance", help="ABC distance: rmse or adaptive (default: [calibration] table).")
         ] = None,
-        workers: Annotated[int, typer.Option("--workers", min=1, help="Processes.")] = 2,
+        workers: Annotated[int, typer.Option("--workers", min=1, help="Processes (results do not depend on how many).")] = 2,
         set_: Annotated[list[str] | None, typer.Option("--set", help="Fixed override dotted.key=value.")] = None,
         overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier --out whole.")] = False,
     ) -> None:

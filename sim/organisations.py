@@ -52,6 +52,7 @@ class OrgState:
     alliance: np.ndarray  # int32 alliance id, -1 if none
     champion: np.ndarray  # bool
     adopt_month: np.ndarray  # float64 first adoption month (nan if never)
+    developed_month: np.ndarray  # float64 first month it ran in develop and test or later (nan if never)
     stop_month: np.ndarray  # float64 month the site stopped (nan if running or never)
     fidelity: np.ndarray  # float64 F_i, refreshed each step
     fit: np.ndarray  # float64 L_i, refreshed each step
@@ -106,6 +107,7 @@ def create_org_state(
         form=np.zeros(n, np.int8), element=np.full(n, NOT_ENGAGED, np.int8), variant=np.zeros((n, k)),
         understanding=np.zeros(n), estimate_error=np.zeros((n, k)), gamma=np.full(n, gamma0),
         effect=np.full(n, effect0), alliance=np.full(n, -1, np.int32), champion=np.zeros(n, bool),
-        adopt_month=nan.copy(), stop_month=nan.copy(), fidelity=nan.copy(), fit=nan.copy(), effectiveness=np.zeros(n),
+        adopt_month=nan.copy(), developed_month=nan.copy(), stop_month=nan.copy(), fidelity=nan.copy(), fit=nan.copy(),
+        effectiveness=np.zeros(n),
         eligible=np.ones(n, bool), moved_by_policy=np.zeros(n, bool), regional=np.zeros(n, bool),
     )

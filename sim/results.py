@@ -13,6 +13,9 @@ Model-level columns (one row per step, step 0 is the initial state):
 ``sites_abandoned``             organisations that abandoned a running site
 ``places_reached``              places where some organisation has ever run it
 ``places_running``              places with a running site now
+``places_preparing``            places with a running local site none of whose organisations has yet run it in
+                                *develop and test* or a later element (all still understanding, envisioning or
+                                mobilising: planning it)
 ``places_served``               places whose catchment (labour-market region, :mod:`sim.world.regions`) has a
                                 running site now (a regional service serves its region; synthetic places: own place)
 ``regions_reached``             counties (``places.county``) where some organisation has ever run it
@@ -208,6 +211,7 @@ def model_row(state: SimState) -> dict[str, float]:
         **state.site_counts(),
         "places_reached": int((~np.isnan(state.first_reached)).sum()),
         "places_running": int(len(np.unique(o.place[run]))),
+        "places_preparing": preparing_places(state),
         "places_served": served_places(state),
         "regions_reached": regions_reached(state),
         "regional_bodies_adopted": int((o.regional & ~np.isnan(o.adopt_month)).sum()),
@@ -330,6 +334,17 @@ def share_or_zero(values: np.ndarray | pd.Series | float) -> np.ndarray:
     the case table in the UI, the case tests).
     """
     return np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+
+
+def preparing_places(state: SimState) -> int:
+    """Places with a running local site where no local organisation has yet reached *develop and test*."""
+    o = state.orgs
+    local = ~o.regional
+    running = np.zeros(state.places.n, dtype=bool)
+    running[o.place[o.running & local]] = True
+    developed = np.zeros(state.places.n, dtype=bool)
+    developed[o.place[local & ~np.isnan(o.developed_month)]] = True
+    return int((running & ~developed).sum())
 
 
 def regions_reached(state: SimState) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.codes import Funding, Sector, Status
+from sim.codes import Element, Funding, Sector, Status
 from sim.interventions.ledger import PlaceLevers, StrategyState
 from sim.organisations import OrgState
 from sim.population import TargetGroup
@@ -226,6 +226,12 @@ class SimState:
         run_places = np.unique(self.orgs.place[self.orgs.running & ~self.orgs.regional])
         new = run_places[np.isnan(self.first_reached[run_places])]
         self.first_reached[new] = self.clock.month
+
+    def note_developed(self) -> None:
+        """Record the month of running organisations in *develop* or a later element for the first time."""
+        o = self.orgs
+        new = o.running & (o.element >= Element.DEVELOP) & np.isnan(o.developed_month)
+        o.developed_month[new] = self.clock.month
 
     def site_counts(self) -> dict[str, int]:
         """Running sites by funding, and stopped sites by cause."""

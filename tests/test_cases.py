@@ -25,6 +25,13 @@ SEEDS = tuple(range(11, 20))
 the model's own chance is large for small counts); their median leaves it only if five runs do."""
 KNOWN_MISSES: dict[str, str] = {}
 """Cases whose preset misses a documented figure, with why (strict xfail: a fix makes the test fail until removed)."""
+KNOWN_GAPS: dict[tuple[str, str, str], str] = {
+    ("sociala-investeringsfonder", "2015-12", "places_preparing"): "75 municipalities planning a fund, read as "
+    "municipalities in the first three elements: the model's elements pass in months, so it has far fewer; checked, "
+    "not fitted (docs/cases.md)",
+}
+"""Checked-only figures (``fit = no``) the model is known to miss, with why: each must still lie outside its stored
+band, so a model change that reproduces one fails this test until the entry is removed."""
 
 
 def test_seven_cases_with_preset_and_data() -> None:
@@ -78,10 +85,15 @@ def test_preset_reproduces_its_figures_within_its_stated_band(key: str) -> None:
     if not stored.exists():
         pytest.skip(f"{key}: no stored calibration yet (python -m sim.validation.cases {key})")
     summary = json.loads(stored.read_text(encoding="utf-8"))
-    outside = [(o["date"], o["output"], o["value"], o["lo90"], o["hi90"]) for o in summary["observed"] if not o["covered"]]
+    gaps = {(d, o) for k, d, o in KNOWN_GAPS if k == key}
+    for o in summary["observed"]:
+        if (o["date"], o["output"]) in gaps:
+            assert o.get("check_only") and not o["covered"], (key, o, "reproduced now: remove it from KNOWN_GAPS")
+    outside = [(o["date"], o["output"], o["value"], o["lo90"], o["hi90"]) for o in summary["observed"]
+               if not o["covered"] and (o["date"], o["output"]) not in gaps]
     assert not outside, f"{key}: documented figures outside the stored 90 % band: {outside}"
     sc = load_scenario(f"cases/{key}")
-    obs = pd.DataFrame(summary["observed"])
+    obs = pd.DataFrame([o for o in summary["observed"] if (o["date"], o["output"]) not in gaps])
     months = [month_index(d, sc.run.start) + 1 for d in obs["date"]]
     runs = [run(sc, seed=s, steps=max(months)).model for s in SEEDS]
     for (_, o), m in zip(obs.iterrows(), months, strict=True):

@@ -199,3 +199,31 @@ def test_regional_bodies_are_one_per_county_in_its_largest_place_and_counted_apa
     m1.state.note_reached()
     row = model_row(m1.state)
     assert row["places_reached"] == 2 and row["regional_bodies_adopted"] == 1 and row["regions_reached"] == 2
+
+
+def test_places_preparing_are_running_places_where_nothing_has_been_developed_yet() -> None:
+    """``note_developed`` records the first month in develop or later; ``places_preparing`` counts running places
+    (local sites) where no local organisation has one; a regional body's site counts for nothing."""
+    from sim.codes import Element
+
+    m = sweden({"organisations.regional_bodies": True}, seed=2)
+    o = m.orgs
+    first = [int(np.flatnonzero(o.place == p)[0]) for p in range(4)]
+    second = [int(np.flatnonzero(o.place == p)[1]) for p in range(4)]
+    only_running(m, [first[0], first[1], first[2]])
+    o.developed_month[:] = np.nan
+    o.element[:] = -1
+    o.element[[first[0], first[1], first[2]]] = [Element.MOBILISE, Element.DEVELOP, Element.UNDERSTAND]
+    m.state.note_developed()
+    assert np.flatnonzero(~np.isnan(o.developed_month)).tolist() == [first[1]]
+    assert model_row(m.state)["places_preparing"] == 2  # places 0 and 2
+    o.developed_month[second[2]] = 5.0  # place 2 had a site that got as far as develop and then stopped
+    assert model_row(m.state)["places_preparing"] == 1
+    o.element[first[0]] = Element.VALUE
+    m.state.note_developed()
+    assert model_row(m.state)["places_preparing"] == 0
+    body = int(np.flatnonzero(o.regional)[0])
+    assert o.place[body] not in (0, 1, 2)  # a body elsewhere: its site alone prepares nothing
+    o.status[body] = Status.RUNNING
+    o.element[body] = Element.UNDERSTAND
+    assert model_row(m.state)["places_preparing"] == 0

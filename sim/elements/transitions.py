@@ -66,4 +66,5 @@ def move_between_elements(state: SimState, params: Scenario, u: np.ndarray) -> n
     moved = nxt < len(ELEMENTS)
     np.add.at(flows, (cur[moved], nxt[moved]), 1)
     o.element[sel[moved]] = nxt[moved]
+    state.note_developed()
     return flows

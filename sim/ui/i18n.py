@@ -105,6 +105,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "case_out_places_served": {"en": "municipalities served", "sv": "kommuner som täcks"},
     "case_out_regions_reached": {"en": "regions reached", "sv": "regioner som nåtts"},
     "case_out_regional_bodies_adopted": {"en": "county councils", "sv": "regioner (landsting)"},
+    "case_out_places_preparing": {"en": "municipalities planning", "sv": "kommuner som planerar"},
     "case_out_share_meeting_criteria": {"en": "share of sites meeting all criteria",
                                         "sv": "andel verksamheter som uppfyller alla kriterier"},
     "case_out_share_benefiting": {"en": "share of participants who benefited", "sv": "andel deltagare som fått nytta"},

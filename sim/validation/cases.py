@@ -78,11 +78,11 @@ CASES: tuple[Case, ...] = (
          "early count cannot tell a fast imitation cascade from a slow trickle. The county councils are the 21 regions' "
          "own bodies (`organisations.regional_bodies`), taking funds up by the same rules as the municipalities: that "
          "2 of 21 had one when 64 of 290 municipalities did is inside the band with no parameter of its own (regions "
-         "follow at about the municipalities' rate). The 75 municipalities planning a fund are cited, not simulated: "
-         "the model has no stage of intending to adopt. Read as municipalities whose fund is still in the first three "
-         "elements (understanding, envisioning, mobilising; never yet developed), twelve runs of the preset had 3-23 "
-         "at the end of 2015 (median 8), not 75: the model's elements pass in months, and planning a fund took years. "
-         "Slowing the generic process to fit one figure would be tuning, so the figure is left as a gap."),
+         "follow at about the municipalities' rate). The 75 municipalities planning a fund are checked, not fitted, and "
+         "they are the gap: the model has no stage of intending before adopting, so planning is read as a municipality "
+         "running it where nothing has yet reached develop and test (`places_preparing`: understanding, envisioning, "
+         "mobilising). The model has far fewer of them than 75 (the band is below it): its elements pass in months, "
+         "and planning a fund took years. Slowing the generic process to fit one figure would be tuning."),
     Case("bostad-forst", "Bostad först (Housing First)", "drift of the core and its effect on value",
          "Slow, nearly linear take-up from two cities (7 by 2013, 22 by 2018), carried by own initiative: imitation q "
          "is not identified (its interval spans most of the prior), as municipalities' ties are mostly local. None of "
@@ -204,7 +204,8 @@ def write_docs(path: Path = DOCS / "cases.md") -> None:
         "rewrites this page). Each case is a preset in `scenarios/cases/` (extending `sweden-youth-employment`),",
         "with its figures as data in `data/cases/<case>.csv` (`date,output,value,source`, shipped in the package",
         "as `sim/validation/data/cases/`; an optional column `fit` = `no` marks a figure that is checked against",
-        "its band but not fitted: a figure the model should reproduce with no parameter of its own). Every calibration is `sim forecast` (ABC-SMC with pyabc, uniform priors",
+        "its band but not fitted: a figure the model should reproduce with no parameter of its own). Every",
+        "calibration is `sim forecast` (ABC-SMC with pyabc, uniform priors",
         "on the preset's `[calibration]` ranges, RMSE of the figures on the square-root scale, where counts have about",
         "equal noise (`stabilise`); posterior-predictive band from",
         "parameters drawn from the posterior and fresh seeds; `sim/validation/forecast.py`):",
@@ -243,7 +244,8 @@ def write_docs(path: Path = DOCS / "cases.md") -> None:
         "",
         "Figures that are not counts of sites or places are compared with outputs made for them (`sim/results.py`):",
         "`places_served` (municipalities in the labour-market region of a running site: a Barnahus serves its",
-        "region), `regions_reached` (counties), `regional_bodies_adopted` (county councils),",
+        "region), `regions_reached` (counties), `regional_bodies_adopted` (county councils), `places_preparing`",
+        "(places running it where nothing has yet reached develop and test: planning it),",
         "`share_meeting_criteria` (running sites whose every core component",
         "is within `solution.criteria_tolerance` of the design: a fidelity review's verdict), `share_benefiting` (of",
         "the participants who finished, the share who benefited: tenants keeping their housing) and",

@@ -33,8 +33,9 @@ def register(app: typer.Typer) -> None:
     @app.command("forecast")
     def forecast_cmd(
         scenario: Annotated[str, typer.Argument(help="Scenario file or preset (needs run.start).")],
-        observed: Annotated[Path, typer.Option("--observed", help="CSV with columns date,output,value,source (and optionally fit: yes or no; no = checked against "
-                                  "the band, not fitted).")],
+        observed: Annotated[Path, typer.Option("--observed", help=(
+            "CSV with columns date,output,value,source (and optionally fit: yes or no; no = checked against "
+            "the band, not fitted)."))],
         out: Annotated[Path, typer.Option("--out", help="Folder for forecast.csv/png, posterior.csv, forecast.json.")],
         param: Annotated[
             list[str] | None,

@@ -196,6 +196,7 @@ def apply_site_decision(state: SimState, role: Role, d: dict[str, Any], ctx: Con
         o.variant[run] = np.clip(v, 0.0, 1.0)
     if d["focus"] != AUTO and len(run):
         o.element[run] = ELEMENTS.index(d["focus"])
+        state.note_developed()
     if d["apply"] == "yes":
         ctx.applicants.extend(int(i) for i in run)
     if d.get("permanent") == "yes" and len(run):

@@ -25,13 +25,6 @@ SEEDS = tuple(range(11, 20))
 the model's own chance is large for small counts); their median leaves it only if five runs do."""
 KNOWN_MISSES: dict[str, str] = {}
 """Cases whose preset misses a documented figure, with why (strict xfail: a fix makes the test fail until removed)."""
-KNOWN_GAPS: dict[tuple[str, str, str], str] = {
-    ("sociala-investeringsfonder", "2015-12", "places_preparing"): "75 municipalities planning a fund, read as "
-    "municipalities in the first three elements: the model's elements pass in months, so it has far fewer; checked, "
-    "not fitted (docs/cases.md)",
-}
-"""Checked-only figures (``fit = no``) the model is known to miss, with why: each must still lie outside its stored
-band, so a model change that reproduces one fails this test until the entry is removed."""
 
 
 def test_seven_cases_with_preset_and_data() -> None:
@@ -85,15 +78,10 @@ def test_preset_reproduces_its_figures_within_its_stated_band(key: str) -> None:
     if not stored.exists():
         pytest.skip(f"{key}: no stored calibration yet (python -m sim.validation.cases {key})")
     summary = json.loads(stored.read_text(encoding="utf-8"))
-    gaps = {(d, o) for k, d, o in KNOWN_GAPS if k == key}
-    for o in summary["observed"]:
-        if (o["date"], o["output"]) in gaps:
-            assert o.get("check_only") and not o["covered"], (key, o, "reproduced now: remove it from KNOWN_GAPS")
-    outside = [(o["date"], o["output"], o["value"], o["lo90"], o["hi90"]) for o in summary["observed"]
-               if not o["covered"] and (o["date"], o["output"]) not in gaps]
+    outside = [(o["date"], o["output"], o["value"], o["lo90"], o["hi90"]) for o in summary["observed"] if not o["covered"]]
     assert not outside, f"{key}: documented figures outside the stored 90 % band: {outside}"
     sc = load_scenario(f"cases/{key}")
-    obs = pd.DataFrame([o for o in summary["observed"] if (o["date"], o["output"]) not in gaps])
+    obs = pd.DataFrame(summary["observed"])
     months = [month_index(d, sc.run.start) + 1 for d in obs["date"]]
     runs = [run(sc, seed=s, steps=max(months)).model for s in SEEDS]
     for (_, o), m in zip(obs.iterrows(), months, strict=True):
@@ -103,13 +91,16 @@ def test_preset_reproduces_its_figures_within_its_stated_band(key: str) -> None:
 
 
 HOLDOUT_MISSES: dict[str, str] = {
-    "bostad-forst": "inside the band, but the band is 1.9 times its median: 2 and 7 municipalities (2010, 2013) fix "
+    "barnahus": "inside the band, but the band for the centres in 2013 is 1.00 times its median (12-35 about 23), at "
+    "the edge (its municipalities served: 0.54); a 40-particle posterior and 60 predictive draws move such a width "
+    "by about a third from one seed to another (0.76 in the previous, unseeded fit)",
+    "bostad-forst": "inside the band, but the band is 1.4 times its median: 2 and 7 municipalities (2010, 2013) fix "
     "the own-initiative rate only to within a factor of about four, and 22 by 2018 is faster than that rate; the "
     "noisy 2013 shares (tenants keeping housing, programmes meeting the principles) widen it further",
     "sociala-investeringsfonder": "one early figure (2 funds in 2010) cannot tell a fast imitation cascade from a slow "
     "trickle: the 2015 band spans nearly every municipality (docs/cases.md)",
     "plug-in": "the figures up to the project's end say nothing about continuing after it: the band for the workshops "
-    "running half a year later is about as wide as the prior on continuing (1.6 times its median)",
+    "running half a year later is about as wide as the prior on continuing (1.3 times its median)",
 }
 """Cases whose stored hold-out forecast misses (outside the band, or a band wider than its median), with why."""
 

@@ -14,7 +14,7 @@ from scipy import stats
 
 from sim.api import run
 from sim.scenario import apply_overrides, read_scenario_data, resolve_scenario_path, scenario_from_dict
-from sim.validation.forecast import forecast, load_observed
+from sim.validation.forecast import effective_sample_size, forecast, load_observed
 
 ROOT = Path(__file__).resolve().parents[1]
 START = "2020-01"
@@ -100,9 +100,18 @@ def test_cli_writes_whole_folder(tmp_path: Path) -> None:
     assert post["organisations.q"].between(0.1, 0.6).all() and len(post) == 10
     summary = json.loads((tmp_path / "fc" / "forecast.json").read_text())
     assert set(summary["parameters"]) == {"organisations.q"}
+    w = post["weight"].to_numpy(float)
+    assert summary["effective_sample_size"] == pytest.approx(w.sum() ** 2 / (w**2).sum(), abs=0.01)
+    assert 1.0 <= summary["effective_sample_size"] <= 10.0
     assert (tmp_path / "fc" / "forecast.png").stat().st_size > 1000
     again = sim("forecast", str(sc), "--observed", str(obs), "--out", "fc", cwd=tmp_path)
     assert again.returncode == 2 and "--overwrite" in again.stderr
+
+
+def test_effective_sample_size_is_kish() -> None:
+    assert effective_sample_size(np.ones(40)) == pytest.approx(40.0)
+    assert effective_sample_size(np.r_[1.0, np.zeros(9)]) == pytest.approx(1.0)
+    assert effective_sample_size(np.array([3.0, 1.0])) == pytest.approx(16.0 / 10.0)  # (3 + 1)^2 / (9 + 1)
 
 
 def test_a_checked_figure_gets_a_band_but_no_say_in_the_fit(tmp_path: Path) -> None:

@@ -261,6 +261,20 @@ def _cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def effective_sample_size(weights: np.ndarray | pd.Series) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of weighted particles [particles], 1 to their number.
+
+    A posterior whose weight sits on a few particles (ABC-SMC in many dimensions with few
+    particles) has a small one; its quantiles, and the band drawn from it, then rest on those few.
+    """
+    w = np.asarray(weights, dtype=float)
+    return float(w.sum() ** 2 / np.sum(w**2)) if np.sum(w**2) > 0 else 0.0
+
+
+LOW_ESS_SHARE = 0.2
+"""Below this share of the population, ``sim forecast`` warns that the posterior rests on few particles."""
+
+
 def _quantiles(post: pd.DataFrame) -> dict[str, dict[str, float]]:
     w = post["weight"].to_numpy(float)
     w = w / w.sum()
@@ -386,6 +400,7 @@ def forecast(
         "populations": res.populations,
         "population_size": population,
         "epsilons": res.epsilons,
+        "effective_sample_size": round(effective_sample_size(post["weight"]), 2),
         "distance": ("RMSE of sqrt(simulated / scale) - sqrt(observed / scale), scale = largest observed value of "
                      "the output" + ("" if distance == "rmse" else "; each figure weighted by 1 / MAD of its simulated "
                                      "values in the last population (pyabc AdaptivePNormDistance, p = 2)")),

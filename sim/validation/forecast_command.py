@@ -70,7 +70,14 @@ def register(app: typer.Typer) -> None:
         from sim.outdir import commit_output, discard_output
         from sim.params import numeric_field_is_int
         from sim.scenario import apply_overrides, read_scenario_data, resolve_scenario_path
-        from sim.validation.forecast import ForecastError, forecast, load_observed, parse_param, write_forecast
+        from sim.validation.forecast import (
+            LOW_ESS_SHARE,
+            ForecastError,
+            forecast,
+            load_observed,
+            parse_param,
+            write_forecast,
+        )
 
         sc = load_or_exit(scenario, set_)
         source = resolve_scenario_path(scenario)
@@ -142,3 +149,7 @@ def register(app: typer.Typer) -> None:
                       f"{fc.summary['seconds']} s)")
         for name, q in fc.summary["parameters"].items():
             console.print(f"  {name}: median {q['q50']:.4g}, 90 % interval [{q['q05']:.4g}, {q['q95']:.4g}]")
+        ess, size = fc.summary["effective_sample_size"], fc.summary["population_size"]
+        if ess < LOW_ESS_SHARE * size:
+            console.print(f"warning: the posterior rests on few particles (effective sample size {ess:.1f} of {size}): "
+                          "its intervals and the band are rough; raise --population (or calibration.population)")

@@ -62,3 +62,16 @@ def test_every_case_figure_has_words_in_both_languages() -> None:
     missing = sorted((o, lang) for o in outputs for lang in ("sv", "en") if cf.output_label(o, lang) == o)
     assert not missing, f"add case_out_<output> to sim.ui.i18n.TEXTS: {missing}"
     assert cf.output_label("regional_bodies_adopted", "sv") != cf.output_label("regional_bodies_adopted", "en")
+
+
+def test_checked_figures_say_so() -> None:
+    """A figure the calibration did not use (``fit = no`` in the CSV) is marked in the table, in each language."""
+    key = "sociala-investeringsfonder"
+    obs = pd.read_csv(observed_path(key), dtype={"fit": str}, keep_default_na=False)
+    checked = set(obs.loc[obs["fit"] == "no", "output"])
+    assert checked == {"regional_bodies_adopted", "places_preparing"}
+    for lang, word in (("en", "checked, not fitted"), ("sv", "kontrolleras")):
+        rows = cf.table(key, [], lang)
+        marked = {o for o, r in zip(obs["output"], rows, strict=True) if word in r["what"]}
+        assert marked == checked, (lang, marked)
+    assert not any("checked" in r["what"] for r in cf.table("fritidsbanken", [], "en"))

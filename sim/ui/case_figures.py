@@ -36,6 +36,8 @@ class Figure:
     source: str
     lo90: float | None
     hi90: float | None
+    fitted: bool = True
+    """False for a figure the CSV marks ``fit = no``: checked against its band, never fitted."""
 
 
 def case_key(preset: str) -> str | None:
@@ -56,7 +58,9 @@ def figures(key: str) -> tuple[Figure, ...]:
     start = load_scenario(f"cases/{key}").run.start
     if start is None:
         return ()
-    obs = pd.read_csv(path, dtype={"date": str, "output": str, "source": str})
+    obs = pd.read_csv(path, dtype={"date": str, "output": str, "source": str, "fit": str}, keep_default_na=False)
+    if "fit" not in obs.columns:
+        obs["fit"] = ""
     band: dict[tuple[str, str], tuple[float, float]] = {}
     stored = RESULTS / key / "forecast.json"
     if stored.exists():
@@ -65,7 +69,9 @@ def figures(key: str) -> tuple[Figure, ...]:
     out = []
     for r in obs.itertuples(index=False):
         lo, hi = band.get((r.date, r.output), (None, None))
-        out.append(Figure(r.date, r.output, float(r.value), float(month_index(r.date, start) + 1), str(r.source), lo, hi))
+        fitted = str(r.fit).strip().lower() not in ("no", "false", "0")
+        out.append(Figure(r.date, r.output, float(r.value), float(month_index(r.date, start) + 1), str(r.source), lo, hi,
+                          fitted))
     return tuple(out)
 
 
@@ -101,6 +107,8 @@ def _show(output: str, v: float | None, lang: Lang) -> str:
 def table(key: str, rows: tuple[dict[str, float], ...] | list[dict[str, float]], lang: Lang) -> list[dict[str, Any]]:
     """Rows of the case table: ``date, what, documented, run, band, inside`` (strings; ``inside`` True/False/None).
 
+    ``what`` says "checked, not fitted" for a figure the calibration did not use (``fit = no``).
+
     ``inside``: whether this run's value lies in the stored 90 % band (None before the date or without a band).
     """
     out = []
@@ -110,7 +118,7 @@ def table(key: str, rows: tuple[dict[str, float], ...] | list[dict[str, float]],
         band = f"{_show(f.output, f.lo90, lang)} – {_show(f.output, f.hi90, lang)}" if has_band else "–"
         inside = None if v is None or not has_band else bool(f.lo90 - 1e-9 <= v <= f.hi90 + 1e-9)
         out.append({
-            "date": f.date, "what": output_label(f.output, lang),
+            "date": f.date, "what": output_label(f.output, lang) + ("" if f.fitted else f" ({tr('case_checked', lang)})"),
             "documented": _show(f.output, f.value, lang), "run": _show(f.output, v, lang), "band": band,
             "inside": inside, "source": f.source,
         })

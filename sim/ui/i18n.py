@@ -98,6 +98,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "case_title": {"en": "The case: documented figures and this run",
                    "sv": "Fallet: dokumenterade uppgifter och den här körningen"},
     "case_date": {"en": "date", "sv": "datum"},
+    "case_checked": {"en": "checked, not fitted", "sv": "kontrolleras, ej anpassad"},
     "case_out_orgs_adopted": {"en": "sites ever opened", "sv": "verksamheter som startats"},
     "case_out_sites_running": {"en": "sites running", "sv": "verksamheter i drift"},
     "case_out_sites_discontinued": {"en": "pilots ended without a permanent form", "sv": "piloter som lagts ned"},

@@ -51,6 +51,7 @@ def figures(key: str) -> tuple[Figure, ...]:
     """The documented figures of case ``key`` with their stored bands (empty if the case has no figures)."""
     from sim.scenario import load_scenario
     from sim.validation.cases import RESULTS, observed_path
+    from sim.validation.forecast import parse_fit
 
     path = observed_path(key)
     if not path.exists():
@@ -69,7 +70,7 @@ def figures(key: str) -> tuple[Figure, ...]:
     out = []
     for r in obs.itertuples(index=False):
         lo, hi = band.get((r.date, r.output), (None, None))
-        fitted = str(r.fit).strip().lower() not in ("no", "false", "0")
+        fitted = parse_fit(r.fit)
         out.append(Figure(r.date, r.output, float(r.value), float(month_index(r.date, start) + 1), str(r.source), lo, hi,
                           fitted))
     return tuple(out)

@@ -131,9 +131,11 @@ def holdout_date(key: str) -> str | None:
     """
     import pandas as pd
 
+    from sim.validation.forecast import parse_fit
+
     df = pd.read_csv(observed_path(key), dtype={"date": str, "fit": str}, keep_default_na=False)
     if "fit" in df.columns:
-        df = df[df["fit"].str.strip().str.lower().isin(["", "yes", "true", "1"])]
+        df = df[[parse_fit(v) for v in df["fit"]]]
     dates = sorted(set(df["date"]))
     return dates[-2] if len(dates) >= 2 else None
 

@@ -68,6 +68,14 @@ COLUMNS: tuple[str, ...] = ("date", "output", "value", "source")
 FIT_VALUES: dict[str, bool] = {"": True, "yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 """Allowed values of the optional ``fit`` column: ``no`` makes a figure checked against the band, never fitted."""
 
+
+def parse_fit(value: object) -> bool:
+    """A ``fit`` cell as a flag: True to fit the figure, False to only check it; ValueError if not allowed."""
+    key = str(value).strip().lower()
+    if key not in FIT_VALUES:
+        raise ValueError(f"{value!r} is not allowed; allowed: yes or no (empty = yes)")
+    return FIT_VALUES[key]
+
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``: called as the fit and the predictive runs advance."""
 
@@ -126,11 +134,10 @@ def load_observed(path: str | Path, start: str, outputs: set[str] | list[str]) -
     fit = [True] * len(df)
     if "fit" in df.columns:
         for i, v in enumerate(df["fit"]):
-            key = str(v).strip().lower()
-            if key not in FIT_VALUES:
-                raise ForecastError(f"{path}: row {i + 2}: field fit {v!r} is not allowed; allowed: yes or no "
-                                    "(empty = yes)")
-            fit[i] = FIT_VALUES[key]
+            try:
+                fit[i] = parse_fit(v)
+            except ValueError as err:
+                raise ForecastError(f"{path}: row {i + 2}: field fit {err}") from None
         if not any(fit):
             raise ForecastError(f"{path}: field fit is 'no' on every row; at least one figure must be fitted")
     out = df[list(COLUMNS)].copy()

@@ -97,7 +97,7 @@ def test_while_building_the_old_model_is_not_shown_as_the_new_one():
 
     m = SocialInnovationModel(load_scenario("teaching"), seed=1)
     snap = take_snapshot(m, 1, logic.Settings("teaching", 1), tuple(logic.map_layout(m)))
-    box, rc = solara.render(LiveView(snap, False, None, False, "sv"), handle_error=False)
+    box, rc = solara.render(LiveView(snap, False, None, "sv"), handle_error=False)
     assert "Bygger modellen" in text_of(rc, "sim-building") and text_of(rc, "sim-step-counter") is None
     assert rc.find(v.VuetifyTemplate).widgets  # the old pictures stay (faded) under the message
     box, rc = solara.render(Player(False, False, "10", *(lambda *a: None,) * 4, "sv"), handle_error=False)
@@ -439,3 +439,55 @@ def test_waiting_commands_before_the_last_build_are_dropped():
     assert _coalesce([("step",), b2, ("play", "10"), b3, ("step",)]) == [b3, ("step",)]
     assert _coalesce([("step",), ("step",)]) == [("step",), ("step",)]  # 2 clicks, 2 steps
     assert _coalesce([b2, ("quit",)]) == [("quit",)]
+
+
+def test_play_pause_and_reset_tell_the_worker_before_the_page_redraws(monkeypatch):
+    """A click's message to the worker goes out before the click's redraw of the page.
+
+    A state change re-renders the page in the clicking thread, which under CPU load can take
+    seconds; had Pause been sent after it, the worker would go on stepping all that time while
+    the button already read Play (a CI run saw the counter run on 29 steps for 2.8 s). The
+    order is recorded, not timed: every command sent, and every render of the sidebar (where
+    the buttons are) in the test's own thread.
+    """
+    import threading
+
+    import sim.ui.live as live
+
+    events: list[str] = []
+    main = threading.current_thread()
+    send = Stepper.send
+
+    def recording_send(self, *cmd):
+        events.append(f"send {cmd[0]}")
+        send(self, *cmd)
+
+    sidebar = live.LiveSidebar
+
+    @solara.component
+    def RecordedSidebar(*args, **kwargs):
+        if threading.current_thread() is main:
+            events.append("render")
+        return sidebar(*args, **kwargs)
+
+    monkeypatch.setattr(Stepper, "send", recording_send)
+    monkeypatch.setattr(live, "LiveSidebar", RecordedSidebar)
+    rc = render_page()
+    try:
+        wait_text(rc, "sim-step-counter", "Steg 0")
+        for button, command in (("sim-play", "play"), ("sim-play", "pause"), ("sim-reset", "build")):
+            if command == "pause":
+                wait_text(rc, "sim-step-counter", "Steg 3")
+            if command == "build":
+                time.sleep(1.0)  # the snapshot the worker sends on Pause is drawn: the page is quiet
+            events.clear()
+            rc.find(v.Btn, class_=button).widget.click()
+            sent = [e for e in events if e != "render" and e != "send drawn"]
+            assert sent[:1] == [f"send {command}"], events
+            first = events.index(f"send {command}")
+            assert "render" not in events[:first], events  # told before the page redrew
+            # the click redrew here (for Pause the receiving thread may be drawing a snapshot at that
+            # moment and then draws the click's change too, after the click returned)
+            assert "render" in events or command == "pause", events
+    finally:
+        rc.close()

@@ -376,9 +376,7 @@ def ValuePanels(snap: Snapshot, lang: Lang) -> None:
 
 
 @solara.component
-def LiveView(
-    snap: Snapshot | None, ready: bool, error: str | None, playing: bool, lang: Lang, present: bool = False,
-) -> None:
+def LiveView(snap: Snapshot | None, ready: bool, error: str | None, lang: Lang, present: bool = False) -> None:
     """Status line and all pictures of the live model, from one snapshot.
 
     While a model is being built (``ready`` False) the status line says so and the old
@@ -391,7 +389,7 @@ def LiveView(
         solara.Text(tr("building", lang), classes=["sim-building"],
                     style={"font-size": "28px", "font-weight": "700", "color": "#555"})
     elif snap is not None:
-        StatusLine(snap, playing, lang, present)
+        StatusLine(snap, snap.playing, lang, present)  # the worker's own word: a click redraws no picture
     if snap is None:
         return
     with solara.Column(style={"opacity": "1" if ready else "0.35", "transition": "opacity 0.2s"},
@@ -423,6 +421,7 @@ def LiveSession(
     """
     stepper: Stepper = solara.use_memo(Stepper, [])
     gen = solara.use_reactive(1)
+    wanted = solara.use_ref(1)  # the build asked for last: set before the worker is told, read by receive()
     snap = solara.use_reactive(None)
     error = solara.use_reactive(None)
     playing = solara.use_reactive(False)
@@ -459,9 +458,9 @@ def LiveSession(
                 return
             latest = None
             for m in msgs:
-                if m[0] == "snap" and m[1].gen == gen.peek():
+                if m[0] == "snap" and m[1].gen == wanted.current:
                     latest = m[1]
-                elif m[0] == "error" and m[1] == gen.peek():
+                elif m[0] == "error" and m[1] == wanted.current:
                     playing.set(False)
                     error.set(m[2])
             if latest is not None:
@@ -475,31 +474,34 @@ def LiveSession(
 
     solara.use_thread(receive, dependencies=[stepper], intrusive_cancel=False)
 
+    # Every handler tells the worker first and sets the page's state after: a state change re-renders
+    # the page in the handler's thread, which under load can take seconds, and the worker would go on
+    # stepping all that time (the button had already turned, so the counter ran on after Pause).
     def rebuild(new: logic.Settings | None = None) -> None:
+        g = wanted.current = wanted.current + 1
+        stepper.send("build", g, new if new is not None else settings.peek())
         playing.set(False)
         if new is not None:
             settings.set(new)
-        g = gen.peek() + 1
         gen.set(g)
         error.set(None)
-        stepper.send("build", g, new if new is not None else settings.peek())
 
     def play_pause() -> None:
         if playing.peek():
-            playing.set(False)
             stepper.send("pause")
+            playing.set(False)
         else:
-            playing.set(True)
             stepper.send("play", speed.peek())
+            playing.set(True)
 
     def set_speed(value: str) -> None:
-        speed.set(value)
         stepper.send("speed", value)
+        speed.set(value)
 
     def pause_when_hidden() -> None:
         if not show_sidebar and playing.peek():
-            playing.set(False)
             stepper.send("pause")
+            playing.set(False)
 
     solara.use_effect(pause_when_hidden, [show_sidebar])
     s = snap.value
@@ -515,8 +517,8 @@ def LiveSession(
         [settings.value, s.seed if ready and s is not None else None, ready, playing.value, speed.value, lang],
     )
     pictures = solara.use_memo(
-        lambda: LiveView(s, ready, error.value, playing.value, lang, present),
-        [s, ready, error.value, playing.value, lang, present],
+        lambda: LiveView(s, ready, error.value, lang, present),
+        [s, ready, error.value, lang, present],
     )
     with solara.Row(style={"align-items": "flex-start", "flex-wrap": "nowrap"}, classes=["sim-live"]):
         solara.Column(style={"width": "340px", "min-width": "300px", "flex": "0 1 340px"},

@@ -151,6 +151,12 @@ def test_a_checked_figure_gets_a_band_but_no_say_in_the_fit(tmp_path: Path) -> N
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--distance", "euclid"], "--distance"),
         ("date,output,value,source,fit\n2021-12,orgs_adopted,5,a,maybe\n", [], "field fit"),
         ("date,output,value,source,fit\n2021-12,orgs_adopted,5,a,no\n", [], "at least one figure must be fitted"),
+        # a row with one field too many: pandas would take the dates for an index and shift every column
+        ("date,output,value,source\n2021-12,orgs_adopted,5,a, b\n", [], "row 2: 5 fields, the header has 4"),
+        ("date,output,value,source\n2021-12,orgs_adopted\n", [], "row 2: 2 fields"),
+        ("date,output,value,source\n2021-12,orgs_adopted,-1,a\n", [], "allowed: 0 or more"),
+        ("date,output,value,source\n2021-12,share_meeting_criteria,1.5,a\n", [], "allowed: 0 to 1"),
+        ("date,output,value,source\n2021-12,orgs_adopted,5,a\n2021-12,orgs_adopted,6,b\n", [], "repeat row 2"),
     ],
 )
 def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path: Path, csv: str, args: list[str], needle: str) -> None:
@@ -162,6 +168,24 @@ def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path: Path, csv: str, args
     assert r.returncode == 2, r.stderr
     assert needle in r.stderr, r.stderr
     assert not (tmp_path / "fc").exists() and not list(tmp_path.glob(".fc.*"))
+
+
+def test_observed_ranges_follow_the_outputs(tmp_path: Path) -> None:
+    """A net value may be negative, a share may not exceed 1, a count may not be negative."""
+    from sim.validation.forecast import ForecastError, output_range
+
+    assert output_range("net_economic") == (-np.inf, np.inf)
+    assert output_range("share_meeting_criteria") == output_range("mean_fidelity") == (0.0, 1.0)
+    assert output_range("orgs_adopted") == (0.0, np.inf)
+    ok = tmp_path / "ok.csv"
+    ok.write_text("\ufeffdate,output,value,source\n2021-12,net_economic,-5e6,a\n2021-12,orgs_adopted,0,b\n",
+                  encoding="utf-8")  # with a byte-order mark, as spreadsheets write it
+    obs = load_observed(ok, START, {"net_economic", "orgs_adopted"})
+    assert sorted(obs["value"]) == [-5e6, 0.0]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,output,value,source\n2021-12,mean_fidelity,-0.1,a\n", encoding="utf-8")
+    with pytest.raises(ForecastError, match=r"bad.csv: row 2: field value -0.1 .* allowed: 0 to 1"):
+        load_observed(bad, START, {"mean_fidelity"})
 
 
 def test_calibration_table_is_validated(tmp_path: Path) -> None:

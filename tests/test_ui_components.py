@@ -465,7 +465,7 @@ def test_play_pause_and_reset_tell_the_worker_before_the_page_redraws(monkeypatc
     sidebar = live.LiveSidebar
 
     @solara.component
-    def RecordedSidebar(*args, **kwargs):
+    def RecordedSidebar(*args, **kwargs):  # noqa: N802 - a component, named like one
         if threading.current_thread() is main:
             events.append("render")
         return sidebar(*args, **kwargs)

@@ -177,3 +177,16 @@ def test_calibrate_own_study_from_tables_writes_json_with_leave_one_out(tmp_path
     assert len(data["hierarchical"]["profile95"]["sigma_p"]) == 2
     md = (tmp_path / "o" / "calibration.md").read_text()
     assert "calibration_doctors.png" in md and (tmp_path / "o" / "calibration_doctors.png").exists()
+
+
+def test_a_stray_comma_is_named_as_such_not_as_a_shifted_column(tmp_path: Path) -> None:
+    """A node line with one field too many: pandas would shift the columns and blame 'adopted'."""
+    lines = MED_NODES.read_text(encoding="utf-8").splitlines()
+    lines[1] += ",oops"
+    n, e = tmp_path / "my_nodes.csv", tmp_path / "my_edges.csv"
+    n.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    e.write_text(MED_EDGES.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(StudyDataError, match=r"my_nodes.csv, row 1 \(line 2\): 6 fields, the header has 5"):
+        read_study(n, e)
+    res = CliRunner().invoke(app, ["calibrate", "--nodes", str(n), "--edges", str(e), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and not (tmp_path / "o").exists(), res.output

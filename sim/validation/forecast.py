@@ -88,6 +88,40 @@ class ForecastError(ValueError):
     """Bad input to a forecast: the message names the file or option, the field and what is allowed."""
 
 
+SIGNED_OUTPUTS: frozenset[str] = frozenset({"net_economic", "economic_value_net_sek"})
+"""Outputs that can be negative (net values, SEK); every other output is a count, an amount or a share >= 0."""
+
+
+def output_range(name: str) -> tuple[float, float]:
+    """The values an output of ``model.parquet`` can take: ``(low, high)``, inclusive.
+
+    Shares, means of [0, 1] site properties, survival shares, national visibility and the
+    scaled-up flag: [0, 1]; net values (:data:`SIGNED_OUTPUTS`): any number; everything else
+    (counts of organisations, places, sites, people; SEK amounts; value accounts): >= 0.
+    """
+    if name in SIGNED_OUTPUTS:
+        return (-math.inf, math.inf)
+    if name.startswith(("share_", "mean_", "survival_")) or name in ("visibility", "scaled_up"):
+        return (0.0, 1.0)
+    return (0.0, math.inf)
+
+
+def _check_fields(path: Path) -> None:
+    """Every line of the CSV has as many fields as its header (:func:`sim.csvfields.field_count_mismatch`)."""
+    import csv
+
+    from sim.csvfields import field_count_mismatch
+
+    try:
+        bad = field_count_mismatch(path)
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise ForecastError(f"--observed {path}: cannot be read as CSV ({err})") from None
+    if bad is not None:
+        line, n, header = bad
+        raise ForecastError(f"{path}: row {line}: {n} fields, the header has {len(header)} ({', '.join(header)}); "
+                            "quote a value that holds a comma")
+
+
 # --------------------------------------------------------------------------- observed figures
 
 
@@ -96,11 +130,17 @@ def load_observed(path: str | Path, start: str, outputs: set[str] | list[str]) -
 
     ``start``: the scenario's ``run.start``; ``outputs``: allowed output names.
     :class:`ForecastError` naming the file, row and field for a missing file or column,
-    an unparseable date or value, a date before ``start`` or an unknown output.
+    a row with more or fewer fields than the header, an unparseable date or value, a date
+    before ``start``, an unknown output, a value the output cannot take (:func:`output_range`)
+    or a second figure for the same output and month.
     """
     path = Path(path)
+    if not path.is_file():
+        raise ForecastError(f"--observed {path}: no such file")
+    _check_fields(path)
     try:
-        df = pd.read_csv(path, dtype={"date": str, "output": str, "source": str}, keep_default_na=False)
+        df = pd.read_csv(path, dtype={"date": str, "output": str, "source": str}, keep_default_na=False,
+                         index_col=False)
     except FileNotFoundError:
         raise ForecastError(f"--observed {path}: no such file") from None
     except (OSError, ValueError, pd.errors.ParserError) as err:
@@ -111,6 +151,7 @@ def load_observed(path: str | Path, start: str, outputs: set[str] | list[str]) -
     if df.empty:
         raise ForecastError(f"{path}: no observed figures (needs at least one row)")
     months, values = [], []
+    seen: dict[tuple[int, str], int] = {}
     for i, row in df.iterrows():
         where = f"{path}: row {int(i) + 2}"  # header is line 1
         try:
@@ -129,6 +170,16 @@ def load_observed(path: str | Path, start: str, outputs: set[str] | list[str]) -
             v = math.nan
         if not math.isfinite(v):
             raise ForecastError(f"{where}: field value {row['value']!r} is not a finite number")
+        lo, hi = output_range(row["output"])
+        if not lo <= v <= hi:
+            allowed = f"{lo:g} or more" if hi == math.inf else f"{lo:g} to {hi:g}"
+            raise ForecastError(f"{where}: field value {row['value']} is outside what {row['output']} can be; "
+                                f"allowed: {allowed}")
+        key = (m, row["output"])
+        if key in seen:
+            raise ForecastError(f"{where}: date {row['date']} and output {row['output']} repeat row {seen[key]}; "
+                                "one figure per output and month")
+        seen[key] = int(i) + 2
         months.append(float(m + 1))
         values.append(v)
     fit = [True] * len(df)

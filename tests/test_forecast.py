@@ -216,3 +216,52 @@ def test_the_fit_scale_gives_counts_equal_noise() -> None:
     x = np.array([-9.0, 0.0, 1.0, 4.0, 16.0])
     np.testing.assert_allclose(stabilise(x, np.full(5, 4.0)), [-1.5, 0.0, 0.5, 1.0, 2.0])
 
+
+
+def test_an_interrupted_fit_resumes_and_gives_the_same_bytes(tmp_path: Path) -> None:
+    """Kill ``sim forecast`` (SIGKILL) once its first population is stored; the same command resumes it.
+
+    The rerun says it resumes, leaves no checkpoint or temporary folder behind, and writes the
+    same ``posterior.csv`` and ``forecast.csv`` as a run that was never interrupted. A run
+    with other inputs (another seed) does not pick up the checkpoint and deletes it.
+    """
+    import os
+    import signal
+    import sqlite3
+    import time
+
+    from sim.validation.forecast_command import _stored_populations
+
+    sc = _scenario(tmp_path, '[calibration]\nparams = { "organisations.q" = [0.1, 0.6] }\npopulation = 12\n'
+                             'generations = 3\ndraws = 10\n')
+    obs = tmp_path / "obs.csv"
+    obs.write_text("date,output,value,source\n2020-12,orgs_adopted,5,a\n2021-06,orgs_adopted,7,b\n", encoding="utf-8")
+    args = ["forecast", str(sc), "--observed", str(obs), "--until", "2022-06", "--workers", "1"]
+    assert sim(*args, "--out", "whole", cwd=tmp_path).returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *args, "--out", "cut"], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline, ckpt = time.monotonic() + 240, None
+    while time.monotonic() < deadline and proc.poll() is None:
+        ckpt = next(tmp_path.glob(".cut.forecast-*.abc.db"), None)
+        try:
+            if ckpt is not None and _stored_populations(ckpt) >= 1:
+                break
+        except sqlite3.Error:
+            pass
+        time.sleep(0.05)
+    assert proc.poll() is None, "the fit finished before it could be interrupted"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert ckpt is not None and _stored_populations(ckpt) in (1, 2) and not (tmp_path / "cut").exists()
+    r = sim(*args, "--out", "cut", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "resuming the interrupted fit" in " ".join((r.stdout + r.stderr).split())  # the console is stderr
+    for name in ("posterior.csv", "forecast.csv"):
+        assert (tmp_path / "cut" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+    assert _stored_populations(tmp_path / "cut" / "abc.db") == 3
+    assert not list(tmp_path.glob(".cut.*"))  # no checkpoint, no temporary folder
+    # a checkpoint of other inputs is not resumed: another seed fits afresh and removes it
+    stale = tmp_path / ".other.forecast-0000000000000000.abc.db"
+    stale.write_bytes((tmp_path / "cut" / "abc.db").read_bytes())
+    r = sim(*args, "--out", "other", "--seed", "7", cwd=tmp_path)
+    assert r.returncode == 0 and "resuming" not in r.stdout + r.stderr and not stale.exists(), r.stderr

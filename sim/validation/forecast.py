@@ -40,6 +40,8 @@ observed points), ``posterior.csv`` (last population with weights), ``forecast.j
 summary, epsilons, simulations, the fit to every observed point), ``manifest.json``, ``abc.db``.
 Observations after ``fit_until`` are kept out of the fit and only checked against the band
 (the honesty check of a forecast: predict later figures from earlier ones).
+The command keeps the ABC-SMC history beside ``--out`` while it fits
+(:func:`sim.validation.forecast_command.checkpoint_path`), so an interrupted forecast resumes.
 """
 
 from __future__ import annotations

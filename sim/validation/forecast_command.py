@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def model_columns(n_interventions: int = 0) -> frozenset[str]:
@@ -25,6 +29,52 @@ def model_columns(n_interventions: int = 0) -> frozenset[str]:
 
     cols = set(run(tiny, seed=0, steps=1).model.columns) - {"step", "month", "date"}
     return frozenset(cols | set(intervention_columns(n_interventions)))
+
+
+def fit_key(base: dict, observed: pd.DataFrame, bounds: dict[str, tuple[float, float]], *, seed: int,
+            population: int, distance: str, fit_until: str | None) -> str:
+    """A fingerprint of everything the fit depends on (sha256, hex), to resume an interrupted fit.
+
+    ``base``: the scenario data with ``--set`` applied; its ``[calibration]`` table and the
+    fitted fields are left out (writing the posterior medians into a preset does not change
+    the fit). Not in it: ``--generations`` (a resumed fit continues to the number asked),
+    ``--until``, ``--draws``, ``--workers`` (results do not depend on them).
+    """
+    import copy
+    import hashlib
+    import json
+
+    data = copy.deepcopy(base)
+    data.pop("calibration", None)
+    for dotted in bounds:
+        section, _, name = dotted.partition(".")
+        if isinstance(data.get(section), dict):
+            data[section].pop(name, None)
+    figures = observed[["date", "output", "value", "check_only"]].astype(str).to_dict("records")
+    blob = {"scenario": data, "observed": figures, "bounds": {k: list(v) for k, v in sorted(bounds.items())},
+            "seed": seed, "population": population, "distance": distance, "fit_until": fit_until}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def checkpoint_path(out: Path, key: str) -> Path:
+    """Where the ABC-SMC history of a fit into ``out`` is kept while it runs: a hidden sibling of ``out``.
+
+    It stays if the command is interrupted (or fails after the fit) and is picked up by the next
+    run with the same :func:`fit_key`; a finished forecast moves it into ``out/abc.db``.
+    """
+    return out.parent / f".{out.name}.forecast-{key[:16]}.abc.db"
+
+
+def _stored_populations(db: Path) -> int:
+    """Populations stored in a pyabc history (0 if it holds none or cannot be read)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            t = con.execute("SELECT MAX(t) FROM populations").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+    return int(t) + 1 if t is not None and t >= 0 else 0
 
 
 def register(app: typer.Typer) -> None:
@@ -113,9 +163,21 @@ def register(app: typer.Typer) -> None:
             fail(f"--distance {distance!r}: allowed rmse or adaptive")
         base = apply_overrides(read_scenario_data(source)[0], set_ or [])
         int_fields = tuple(k for k in bounds if numeric_field_is_int(k))
+        key = fit_key(base, obs, bounds, seed=seed, population=population, distance=distance, fit_until=fit_until)
+        ckpt = checkpoint_path(out, key)
+        for old in out.parent.glob(f".{out.name}.forecast-*.abc.db"):
+            if old != ckpt:  # an interrupted fit of other inputs: superseded
+                old.unlink(missing_ok=True)
         tmp = begin_output_or_exit(out, overwrite)
         console.print(f"forecast {sc.name}: fitting {list(bounds)} to {int(obs.shape[0])} figures "
                       f"(ABC-SMC {population} x {generations}), then {draws} predictive runs to {until}")
+        stored = _stored_populations(ckpt) if ckpt.exists() else 0
+        if stored > generations:  # more populations than asked: the posterior would be another one
+            ckpt.unlink()
+        elif stored:
+            console.print(f"resuming the interrupted fit: {stored} of {generations} populations in {ckpt}")
+        elif ckpt.exists():
+            ckpt.unlink()  # interrupted before its first population: nothing to resume
         try:
             with progress_bar() as bar:
                 tasks: dict[str, int] = {}
@@ -126,7 +188,7 @@ def register(app: typer.Typer) -> None:
                         tasks[key] = bar.add_task(phase, total=total)
                     bar.update(tasks[key], completed=done, description=phase)
 
-                fc = forecast(base, obs, bounds, until, tmp / "abc.db", start=start, population=population,
+                fc = forecast(base, obs, bounds, until, ckpt, start=start, population=population,
                               generations=generations, draws=draws, workers=workers, seed=seed, fit_until=fit_until,
                               int_fields=int_fields, progress=progress, distance=distance)
             from sim.interventions import markers
@@ -136,6 +198,7 @@ def register(app: typer.Typer) -> None:
                         "parameters": list(bounds), "until": until, "fit_until": fit_until, "seed": seed,
                         "population": population, "generations": generations, "draws": draws, "distance": distance}
             write_forecast(fc, tmp, f"{sc.name}: posterior-predictive forecast (median, 90 % band)", manifest, marks)
+            shutil.copyfile(ckpt, tmp / "abc.db")
         except ForecastError as err:
             discard_output(tmp)
             fail(str(err))
@@ -143,6 +206,7 @@ def register(app: typer.Typer) -> None:
             discard_output(tmp)
             raise
         commit_output(tmp, out, overwrite)
+        ckpt.unlink(missing_ok=True)
         cov = fc.observed
         console.print(f"wrote {out}/forecast.csv, forecast.png, posterior.csv, forecast.json "
                       f"({int(cov['covered'].sum())} of {len(cov)} observed figures inside the 90 % band; "

@@ -265,3 +265,25 @@ def test_an_interrupted_fit_resumes_and_gives_the_same_bytes(tmp_path: Path) -> 
     stale.write_bytes((tmp_path / "cut" / "abc.db").read_bytes())
     r = sim(*args, "--out", "other", "--seed", "7", cwd=tmp_path)
     assert r.returncode == 0 and "resuming" not in r.stdout + r.stderr and not stale.exists(), r.stderr
+
+
+def test_cli_reports_each_held_out_figure_with_its_band_and_width(tmp_path: Path) -> None:
+    """With --fit-until the console names every later figure: its band, median, width over the median, verdict."""
+    sc = _scenario(tmp_path, '[calibration]\nparams = { "organisations.q" = [0.1, 0.6] }\npopulation = 10\n'
+                             'generations = 1\ndraws = 10\n')
+    obs = tmp_path / "obs.csv"
+    obs.write_text("date,output,value,source\n2020-12,orgs_adopted,5,a\n2021-06,orgs_adopted,7,b\n"
+                   "2022-03,orgs_adopted,12,c\n2022-03,places_reached,999,d\n", encoding="utf-8")
+    r = sim("forecast", str(sc), "--observed", str(obs), "--fit-until", "2021-12", "--out", "fc", "--workers", "1",
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    text = " ".join((r.stdout + r.stderr).split())
+    stored = {o["output"]: o for o in json.loads((tmp_path / "fc" / "forecast.json").read_text())["observed"]
+              if not o["fitted"]}
+    assert set(stored) == {"orgs_adopted", "places_reached"}
+    for out, o in stored.items():
+        width = (o["hi90"] - o["lo90"]) / o["median"]
+        verdict = "inside" if o["covered"] else "OUTSIDE"
+        assert f"held out: 2022-03 {out} {o['value']:g}: band {o['lo90']:.4g}-{o['hi90']:.4g}" in text, text
+        assert f"width {width:.2f} x the median), {verdict}" in text, text
+    assert not stored["places_reached"]["covered"]  # 999 places in one district

@@ -213,6 +213,12 @@ def register(app: typer.Typer) -> None:
                       f"{fc.summary['seconds']} s)")
         for name, q in fc.summary["parameters"].items():
             console.print(f"  {name}: median {q['q50']:.4g}, 90 % interval [{q['q05']:.4g}, {q['q95']:.4g}]")
+        for _, o in cov[~cov["fitted"].to_numpy(bool)].iterrows():  # held out (after --fit-until) or checked only
+            why = "checked, not fitted" if bool(o["check_only"]) else "held out"
+            width = (o["hi90"] - o["lo90"]) / o["median"] if o["median"] > 0 else float("inf")
+            console.print(f"  {why}: {o['date']} {o['output']} {o['value']:g}: band {o['lo90']:.4g}-{o['hi90']:.4g} "
+                          f"(median {o['median']:.4g}, width {width:.2f} x the median), "
+                          f"{'inside' if bool(o['covered']) else 'OUTSIDE'}")
         ess, size = fc.summary["effective_sample_size"], fc.summary["population_size"]
         if ess < LOW_ESS_SHARE * size:
             console.print(f"warning: the posterior rests on few particles (effective sample size {ess:.1f} of {size}): "

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = (ROOT / "docs" / "cases.md").read_text(encoding="utf-8")
 KEYS = case_keys()
 SEEDS = tuple(range(11, 20))
-"""Nine seeds: at fixed parameters one run can fall outside the band (the band's quantiles come from 60 draws, and
+"""Nine seeds: at fixed parameters one run can fall outside the band (the band's quantiles come from 200 draws, and
 the model's own chance is large for small counts); their median leaves it only if five runs do."""
 KNOWN_MISSES: dict[str, str] = {}
 """Cases whose preset misses a documented figure, with why (strict xfail: a fix makes the test fail until removed)."""
@@ -91,16 +91,19 @@ def test_preset_reproduces_its_figures_within_its_stated_band(key: str) -> None:
 
 
 HOLDOUT_MISSES: dict[str, str] = {
-    "barnahus": "inside the band, but the band for the centres in 2013 is 1.00 times its median (12-35 about 23), at "
-    "the edge (its municipalities served: 0.54); a 40-particle posterior and 60 predictive draws move such a width "
-    "by about a third from one seed to another (0.76 in the previous, unseeded fit)",
-    "bostad-forst": "inside the band, but the band is 1.4 times its median: 2 and 7 municipalities (2010, 2013) fix "
+    "fritidsbanken": "inside the band, but the band is 1.1 times its median (50-156 about 95): the one fitted count "
+    "(60 in 2018) fixes how fast sites came, not whether the rise was speeding up; at 60 predictive draws the band's "
+    "ends were drawn too close together (0.83)",
+    "barnahus": "inside the band, but the band for the centres in 2013 is 1.02 times its median (12-35 about 22.5), at "
+    "the edge (its municipalities served: 0.50); at 40 particles such a width moves by about a third from one seed "
+    "to another",
+    "bostad-forst": "inside the band, but the band is 1.7 times its median: 2 and 7 municipalities (2010, 2013) fix "
     "the own-initiative rate only to within a factor of about four, and 22 by 2018 is faster than that rate; the "
     "noisy 2013 shares (tenants keeping housing, programmes meeting the principles) widen it further",
     "sociala-investeringsfonder": "one early figure (2 funds in 2010) cannot tell a fast imitation cascade from a slow "
     "trickle: the 2015 band spans nearly every municipality (docs/cases.md)",
     "plug-in": "the figures up to the project's end say nothing about continuing after it: the band for the workshops "
-    "running half a year later is about as wide as the prior on continuing (1.3 times its median)",
+    "running half a year later is about as wide as the prior on continuing (1.5 times its median)",
 }
 """Cases whose stored hold-out forecast misses (outside the band, or a band wider than its median), with why."""
 

@@ -491,3 +491,25 @@ def test_play_pause_and_reset_tell_the_worker_before_the_page_redraws(monkeypatc
             assert "render" in events or command == "pause", events
     finally:
         rc.close()
+
+
+def test_a_build_error_is_shown_for_its_build_and_gone_with_the_next():
+    """The worker's error names its build: shown while that build is current, hidden once another is asked for
+    (a rebuild tells the worker first and never clears the message itself, so a fast error cannot be lost)."""
+    from sim.ui.live import LiveSession
+
+    bad = logic.Settings("teaching", None, (("levers.project_length_min", 50.0),))
+    box, rc = solara.render(LiveSession("en", solara.reactive(bad), True), handle_error=False)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not rc.find(v.Alert, class_="sim-build-error").widgets:
+            time.sleep(0.02)
+        alert = rc.find(v.Alert, class_="sim-build-error").widget
+        assert "project_length_min" in " ".join(str(c) for c in alert.children)
+        assert rc.find(v.Btn, class_="sim-play").widget.disabled  # nothing to play
+        rc.find(v.Select, class_="sim-preset").widget.v_model = preset_label("district", "en")
+        wait_text(rc, "sim-step-counter", "Step 0")
+        assert not rc.find(v.Alert, class_="sim-build-error").widgets
+        assert not rc.find(v.Btn, class_="sim-play").widget.disabled
+    finally:
+        rc.close()

@@ -423,6 +423,8 @@ def LiveSession(
     gen = solara.use_reactive(1)
     wanted = solara.use_ref(1)  # the build asked for last: set before the worker is told, read by receive()
     snap = solara.use_reactive(None)
+    # (build number, message): a build's error is shown while that build is the current one, so a rebuild
+    # need not clear it before telling the worker (None: a message for every build, the worker being gone)
     error = solara.use_reactive(None)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive("10")
@@ -446,7 +448,7 @@ def LiveSession(
                     ack_due = None
                 if not stepper.poll(wait):
                     if not stepper.alive() and not stepper.closed:
-                        error.set(tr("worker_gone", lang))
+                        error.set((None, tr("worker_gone", lang)))
                         return
                     continue
                 msgs = [stepper.recv()]
@@ -454,7 +456,7 @@ def LiveSession(
                     msgs.append(stepper.recv())
             except (EOFError, OSError):
                 if not stepper.closed:
-                    error.set(tr("worker_gone", lang))
+                    error.set((None, tr("worker_gone", lang)))
                 return
             latest = None
             for m in msgs:
@@ -462,7 +464,7 @@ def LiveSession(
                     latest = m[1]
                 elif m[0] == "error" and m[1] == wanted.current:
                     playing.set(False)
-                    error.set(m[2])
+                    error.set((m[1], m[2]))
             if latest is not None:
                 t0 = time.perf_counter()
                 snap.set(latest)
@@ -484,7 +486,6 @@ def LiveSession(
         if new is not None:
             settings.set(new)
         gen.set(g)
-        error.set(None)
 
     def play_pause() -> None:
         if playing.peek():
@@ -505,7 +506,8 @@ def LiveSession(
 
     solara.use_effect(pause_when_hidden, [show_sidebar])
     s = snap.value
-    ready = s is not None and s.gen == gen.value and error.value is None
+    shown_error = error.value[1] if error.value is not None and error.value[0] in (None, gen.value) else None
+    ready = s is not None and s.gen == gen.value and shown_error is None
     # The sidebar and the pictures are memoised elements: a new snapshot redraws only the pictures,
     # a click redraws only the controls (reacton skips an element identical to the last render's).
     sidebar = solara.use_memo(
@@ -517,8 +519,8 @@ def LiveSession(
         [settings.value, s.seed if ready and s is not None else None, ready, playing.value, speed.value, lang],
     )
     pictures = solara.use_memo(
-        lambda: LiveView(s, ready, error.value, lang, present),
-        [s, ready, error.value, lang, present],
+        lambda: LiveView(s, ready, shown_error, lang, present),
+        [s, ready, shown_error, lang, present],
     )
     with solara.Row(style={"align-items": "flex-start", "flex-wrap": "nowrap"}, classes=["sim-live"]):
         solara.Column(style={"width": "340px", "min-width": "300px", "flex": "0 1 340px"},

@@ -26,3 +26,12 @@ def field_count_mismatch(path: str | Path) -> tuple[int, int, list[str]] | None:
             if row and len(row) != len(header):
                 return rows.line_num, len(row), header
     return None
+
+
+def field_count_problem(path: str | Path) -> tuple[int, str] | None:
+    """:func:`field_count_mismatch` as ``(line, message)`` for the readers' errors; None if every line agrees."""
+    bad = field_count_mismatch(path)
+    if bad is None:
+        return None
+    line, n, header = bad
+    return line, f"{n} fields, the header has {len(header)} ({', '.join(header)}); quote a value that holds a comma"

@@ -199,16 +199,6 @@ def _summary(key: str, holdout: bool = False) -> dict | None:
     return json.loads(p.read_text(encoding="utf-8")) if p.exists() else None
 
 
-def _ess(key: str, holdout: bool = False) -> float:
-    """Effective sample size of a stored posterior (``posterior.csv``'s weights) [particles]."""
-    import pandas as pd
-
-    from sim.validation.forecast import effective_sample_size
-
-    post = pd.read_csv(RESULTS / (f"{key}-holdout" if holdout else key) / "posterior.csv")
-    return effective_sample_size(post["weight"])
-
-
 def _fmt(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.3g}"
 
@@ -301,7 +291,7 @@ def write_docs(path: Path = DOCS / "cases.md") -> None:
                              f"{o['source']} |")
             pars = ", ".join(f"`{k}` {v['q50']:.3g} [{v['q05']:.3g}, {v['q95']:.3g}]" for k, v in s["parameters"].items())
             cost = f"{s['seconds']:.0f} s wall" + (f", {s['cpu_seconds']:.0f} s CPU" if "cpu_seconds" in s else "")
-            ess = _ess(case.key)
+            ess = s["effective_sample_size"]
             lines += ["", f"Posterior (median [90 % interval]): {pars}; {s['populations']} ABC-SMC populations of "
                       f"{s['population_size']} (effective sample size {ess:.1f}), final epsilon {s['epsilons'][-1]:.3g} "
                       f"(RMSE of sqrt(figure / largest of its output)), {s['draws']} predictive runs, {cost}.", "",
@@ -320,7 +310,7 @@ def write_docs(path: Path = DOCS / "cases.md") -> None:
                              f"(`{o['output']}`) predicted at median {_fmt(o['median'])}, band {_fmt(o['lo90'])} - "
                              f"{_fmt(o['hi90'])}: {'inside' if o['covered'] else '**outside**'}; band width "
                              f"{_fmt(width)} is {'under' if width < o['median'] else '**over**'} the median "
-                             f"(posterior: effective sample size {_ess(case.key, True):.1f} of {h['population_size']}).")
+                             f"(posterior: effective sample size {h['effective_sample_size']:.1f} of {h['population_size']}).")
             lines += ["", f"![{case.key} held out](img/cases/{case.key}-holdout/forecast.png)", ""]
         lines += [f"What it teaches: {case.teaches}", ""]
     table = ["| case | fitted up to | held-out figure | documented | predicted median | 90 % band | inside | "

@@ -112,16 +112,14 @@ def _check_fields(path: Path) -> None:
     """Every line of the CSV has as many fields as its header (:func:`sim.csvfields.field_count_mismatch`)."""
     import csv
 
-    from sim.csvfields import field_count_mismatch
+    from sim.csvfields import field_count_problem
 
     try:
-        bad = field_count_mismatch(path)
+        bad = field_count_problem(path)
     except (UnicodeDecodeError, csv.Error) as err:
         raise ForecastError(f"--observed {path}: cannot be read as CSV ({err})") from None
     if bad is not None:
-        line, n, header = bad
-        raise ForecastError(f"{path}: row {line}: {n} fields, the header has {len(header)} ({', '.join(header)}); "
-                            "quote a value that holds a comma")
+        raise ForecastError(f"{path}: row {bad[0]}: {bad[1]}")
 
 
 # --------------------------------------------------------------------------- observed figures

@@ -101,16 +101,14 @@ def _read(table: pd.DataFrame | str | Path, label: str | None, what: str) -> tup
         raise StudyDataError(name, None, None, f"no such file (the {what} table)")
     import csv
 
-    from sim.csvfields import field_count_mismatch
+    from sim.csvfields import field_count_problem
 
     try:
-        bad = field_count_mismatch(path)
+        bad = field_count_problem(path)
     except (UnicodeDecodeError, csv.Error) as err:
         raise StudyDataError(name, None, None, f"not a readable CSV file ({str(err).strip()})") from None
     if bad is not None:
-        line, n, header = bad
-        raise StudyDataError(name, line - 1, None, f"{n} fields, the header has {len(header)} ({', '.join(header)}); "
-                             "quote a value that holds a comma")
+        raise StudyDataError(name, bad[0] - 1, None, bad[1])
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:

@@ -68,22 +68,6 @@ def busy_loops(n: int) -> Iterator[list[subprocess.Popen]]:
             p.wait(timeout=10)
 
 
-def start_pause_probe(page, observe_ms: int = 3000) -> None:
-    """Click Pause in ``page`` and return at once; :func:`pause_probe_result` waits for the report.
-
-    So several tabs can be paused at the same moment (one after another, each call returns in
-    milliseconds) instead of one probe's ``observe_ms`` after the other while the rest play on.
-    """
-    page.evaluate(WATCH_JS)
-    probe = (CLICK_PAUSE_JS % (observe_ms, observe_ms)).strip()
-    page.evaluate("() => { window.__simProbe = (" + probe + ")(); return true; }")
-
-
-def pause_probe_result(page) -> dict:
-    """The report of :func:`start_pause_probe` (as :func:`pause_probe`), once its watch is over."""
-    return page.evaluate("() => window.__simProbe")
-
-
 def pause_probe(page, observe_ms: int = 3000) -> dict:
     """Click Pause in ``page`` (playing) and watch for ``observe_ms``.
 

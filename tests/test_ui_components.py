@@ -100,7 +100,8 @@ def test_while_building_the_old_model_is_not_shown_as_the_new_one():
     box, rc = solara.render(LiveView(snap, False, None, "sv"), handle_error=False)
     assert "Bygger modellen" in text_of(rc, "sim-building") and text_of(rc, "sim-step-counter") is None
     assert rc.find(v.VuetifyTemplate).widgets  # the old pictures stay (faded) under the message
-    box, rc = solara.render(Player(False, False, "10", *(lambda *a: None,) * 4, "sv"), handle_error=False)
+    player = Player(False, solara.reactive(False), solara.reactive("10"), *(lambda *a: None,) * 4, "sv")
+    box, rc = solara.render(player, handle_error=False)
     assert all(b.disabled for b in rc.find(v.Btn).widgets if {"sim-play", "sim-step", "sim-reset"} & set(b.class_.split()))
 
 
@@ -447,8 +448,10 @@ def test_play_pause_and_reset_tell_the_worker_before_the_page_redraws(monkeypatc
     A state change re-renders the page in the clicking thread, which under CPU load can take
     seconds; had Pause been sent after it, the worker would go on stepping all that time while
     the button already read Play (a CI run saw the counter run on 29 steps for 2.8 s). The
-    order is recorded, not timed: every command sent, and every render of the sidebar (where
-    the buttons are) in the test's own thread.
+    order is recorded, not timed: every command sent, and every render of the Player (where
+    the buttons are) in the test's own thread. Play and Pause redraw the Player alone, never
+    the sidebar with its preset picker and sliders (that redraw was most of Pause's answer
+    time under load); Reset rebuilds the model and redraws the sidebar too.
     """
     import threading
 
@@ -462,16 +465,24 @@ def test_play_pause_and_reset_tell_the_worker_before_the_page_redraws(monkeypatc
         events.append(f"send {cmd[0]}")
         send(self, *cmd)
 
-    sidebar = live.LiveSidebar
+    sidebar, player = live.LiveSidebar, live.Player
 
     @solara.component
     def RecordedSidebar(*args, **kwargs):  # noqa: N802 - a component, named like one
         if threading.current_thread() is main:
-            events.append("render")
+            events.append("sidebar")
         return sidebar(*args, **kwargs)
+
+    @solara.component
+    def RecordedPlayer(*args, **kwargs):  # noqa: N802
+        args[1].value  # noqa: B018 - reads ``playing`` as the Player does, so it is redrawn with it
+        if threading.current_thread() is main:
+            events.append("render")
+        return player(*args, **kwargs)
 
     monkeypatch.setattr(Stepper, "send", recording_send)
     monkeypatch.setattr(live, "LiveSidebar", RecordedSidebar)
+    monkeypatch.setattr(live, "Player", RecordedPlayer)
     rc = render_page()
     try:
         wait_text(rc, "sim-step-counter", "Steg 0")
@@ -482,13 +493,14 @@ def test_play_pause_and_reset_tell_the_worker_before_the_page_redraws(monkeypatc
                 time.sleep(1.0)  # the snapshot the worker sends on Pause is drawn: the page is quiet
             events.clear()
             rc.find(v.Btn, class_=button).widget.click()
-            sent = [e for e in events if e != "render" and e != "send drawn"]
+            sent = [e for e in events if e.startswith("send") and e != "send drawn"]
             assert sent[:1] == [f"send {command}"], events
             first = events.index(f"send {command}")
             assert "render" not in events[:first], events  # told before the page redrew
             # the click redrew here (for Pause the receiving thread may be drawing a snapshot at that
             # moment and then draws the click's change too, after the click returned)
             assert "render" in events or command == "pause", events
+            assert ("sidebar" in events) == (command == "build"), events  # Play, Pause: the Player alone
     finally:
         rc.close()
 

@@ -144,15 +144,21 @@ def SeedField(seed: int, on_seed: Callable[[int], None], lang: Lang) -> None:
 @solara.component
 def Player(
     ready: bool,
-    playing: bool,
-    speed: str,
+    playing_state: solara.Reactive[bool],
+    speed_state: solara.Reactive[str],
     on_play: Callable[[], None],
     on_step: Callable[[], None],
     on_reset: Callable[[], None],
     on_speed: Callable[[str], None],
     lang: Lang,
 ) -> None:
-    """Play / pause, step, reset and speed; all disabled until the model of the picked settings is built."""
+    """Play / pause, step, reset and speed; all disabled until the model of the picked settings is built.
+
+    ``playing_state`` and ``speed_state`` are read here, not by the sidebar: a click on Play,
+    Pause or a speed then redraws these few buttons only, not the preset picker and the nine
+    lever sliders around them (under CPU load that redraw was most of Pause's answer time).
+    """
+    playing, speed = playing_state.value, speed_state.value
     with solara.Row(classes=["sim-controls"], style={"flex-wrap": "wrap"}):
         solara.Button(
             tr("pause", lang) if playing else tr("play", lang),
@@ -206,7 +212,7 @@ def StatusLine(snap: Snapshot, rate_shown: bool, lang: Lang, present: bool = Fal
                 f"\u00b7 {fmt_number(snap.rate, lang, 1)} {tr('measured_speed', lang)}", classes=["sim-rate"],
                 style={"font-size": f"{16 * big:.0f}px"},
             )
-    txt = changed_text(snap.settings, lang)
+    txt = solara.use_memo(lambda: changed_text(snap.settings, lang), [snap.settings, lang])  # loads the preset
     solara.Text(
         f"{tr('changed', lang)}: {txt}" if txt else tr("unchanged", lang), classes=["sim-changed"],
         style={"font-size": f"{14 * big:.0f}px", "color": "#333" if txt else "#666"},
@@ -509,14 +515,16 @@ def LiveSession(
     shown_error = error.value[1] if error.value is not None and error.value[0] in (None, gen.value) else None
     ready = s is not None and s.gen == gen.value and shown_error is None
     # The sidebar and the pictures are memoised elements: a new snapshot redraws only the pictures,
-    # a click redraws only the controls (reacton skips an element identical to the last render's).
+    # a change of preset, seed or lever redraws the sidebar, and Play, Pause or a speed redraws only the
+    # Player, which alone reads ``playing`` and ``speed`` (reacton skips an element identical to the last
+    # render's).
     sidebar = solara.use_memo(
         lambda: LiveSidebar(
-            settings.value, s if ready else None, ready, playing.value, speed.value, lang,
+            settings.value, s if ready else None, ready, playing, speed, lang,
             on_settings=rebuild, on_reset=lambda: rebuild(None), on_play=play_pause,
             on_step=lambda: stepper.send("step"), on_speed=set_speed,
         ),
-        [settings.value, s.seed if ready and s is not None else None, ready, playing.value, speed.value, lang],
+        [settings.value, s.seed if ready and s is not None else None, ready, lang],
     )
     pictures = solara.use_memo(
         lambda: LiveView(s, ready, shown_error, lang, present),
@@ -533,8 +541,8 @@ def LiveSidebar(
     settings: logic.Settings,
     snap: Snapshot | None,
     ready: bool,
-    playing: bool,
-    speed: str,
+    playing: solara.Reactive[bool],
+    speed: solara.Reactive[str],
     lang: Lang,
     on_settings: Callable[[logic.Settings], None],
     on_reset: Callable[[], None],

@@ -73,6 +73,46 @@ def test_band_covers_held_out_truth_at_nominal_rate(tmp_path: Path, distance: st
     assert np.median(rel_width) < 1.0, f"band width / median at the check month: {rel_width}"
 
 
+def test_predictive_paths_pass_through_the_fitted_figures() -> None:
+    """Each predictive path went through the fitted figures (within the tolerance), and what the early figures ruled
+    out is gone from the band: a quarter after the last figure it is narrower than fresh runs of the same parameters.
+
+    One known parameter (q = 0.3, weight 1), so the band holds only the model's chance. A count a quarter on is the
+    count at the last figure plus a quarter's adoptions: fresh paths carry the whole spread built up since the start,
+    conditioned ones only the quarter's (and the tolerance), so the conditioned band must be clearly narrower (at
+    most 0.8 of the fresh width; with 120 draws each 90 % end rests on about six runs, an error of about a tenth of
+    the width). The same draws with 1 and 2 workers are the same arrays.
+    """
+    from sim.validation.forecast import CaseSimulator, conditioned_predictive, stabilise
+
+    truth = _truth_series(1000)
+    months, ahead = (6.0, 12.0, 18.0), 21.0
+    values = np.array([float(truth.loc[m, "orgs_adopted"]) for m in months])
+    scales = (float(values.max()),) * 3
+    fit_sim = CaseSimulator(_base(), ("orgs_adopted",) * 3, months, scales)
+    pred_sim = CaseSimulator(_base(), ("orgs_adopted",), (ahead,), (1.0,))
+    target = stabilise(values, np.asarray(scales))
+    post = pd.DataFrame({"organisations.q": [TRUE_Q], "weight": [1.0]})
+    rng = np.random.default_rng(7)
+    fresh = np.stack([pred_sim.trajectory({"organisations.q": TRUE_Q}, int(s), ahead)[0]
+                      for s in rng.integers(2**31, 2**62, size=120)])
+    fresh_d = np.sqrt(np.mean((stabilise(fresh[:, [5, 11, 17]], np.asarray(scales)) - target) ** 2, axis=1))
+    # a quarter of all paths pass: about 4 tries a draw, and P(none in 40 tries) = 0.75**40 = 1e-5 per draw
+    tol = float(np.quantile(fresh_d, 0.25))
+    paths, summary = conditioned_predictive(fit_sim, pred_sim, post, target, tol, draws=120, horizon=ahead, seed=3,
+                                            workers=2)
+    assert summary["closest_taken"] == 0 and summary["screening_runs"] > 120
+    arr = np.stack(paths)[:, 0, :]  # draws x months 1..21
+    at_fit = stabilise(arr[:, [5, 11, 17]], np.asarray(scales))  # the trajectory's own values at months 6, 12, 18
+    assert np.all(np.sqrt(np.mean((at_fit - target) ** 2, axis=1)) <= tol + 1e-12)
+    again, _ = conditioned_predictive(fit_sim, pred_sim, post, target, tol, draws=120, horizon=ahead, seed=3, workers=1)
+    assert np.array_equal(np.stack(again), np.stack(paths))
+    width = np.subtract(*np.quantile(arr[:, -1], [0.95, 0.05]))
+    fresh_width = np.subtract(*np.quantile(fresh[:, -1], [0.95, 0.05]))
+    print(f"tolerance {tol:.3f}, acceptance {summary['acceptance']}, band width {width:.1f} against {fresh_width:.1f}")
+    assert width <= 0.8 * fresh_width, (width, fresh_width)
+
+
 def sim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=300, check=False)
@@ -149,6 +189,7 @@ def test_a_checked_figure_gets_a_band_but_no_say_in_the_fit(tmp_path: Path) -> N
          "whole numbers"),
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", [], "nothing to fit"),
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--distance", "euclid"], "--distance"),
+        ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--band", "wide"], "allowed conditioned or fresh"),
         ("date,output,value,source,fit\n2021-12,orgs_adopted,5,a,maybe\n", [], "field fit"),
         ("date,output,value,source,fit\n2021-12,orgs_adopted,5,a,no\n", [], "at least one figure must be fitted"),
         # a row with one field too many: pandas would take the dates for an index and shift every column

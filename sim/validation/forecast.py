@@ -29,11 +29,15 @@
    population's distances); the last population is the posterior. It is an approximation whose
    width includes the final epsilon: with few particles it is wider, not narrower, than the exact
    posterior (see the coverage test in ``tests/test_forecast.py``).
-3. **Posterior predictive**: ``draws`` parameter sets drawn from the weighted posterior, each
-   simulated with a fresh seed (never one used in the fit) up to ``--until``; per calendar month
-   and output the median and the 5 % and 95 % quantiles: ``forecast.csv``
-   (``date,output,median,lo90,hi90``). So the band holds both parameter uncertainty and the
-   model's own chance.
+3. **Posterior predictive, conditioned on the figures** (:func:`conditioned_predictive`):
+   ``draws`` parameter sets drawn from the weighted posterior; for each, fresh seeds (never one
+   used in the fit) are tried until a run passes through the fitted figures as closely as the
+   fit's own accepted runs did (:func:`fit_tolerance`), and that run is continued up to
+   ``--until``; per calendar month and output the median and the 5 % and 95 % quantiles:
+   ``forecast.csv`` (``date,output,median,lo90,hi90``). So the band holds parameter
+   uncertainty and the model's own chance *after* the last fitted figure, not the chance the
+   figures have already ruled out: at a fitted figure the band is about the fit's tolerance
+   wide, and a check-only or held-out figure is predicted from where the path stood.
 
 Written whole or not at all (:mod:`sim.outdir`): ``forecast.csv``, ``forecast.png`` (band, median,
 observed points), ``posterior.csv`` (last population with weights), ``forecast.json`` (posterior
@@ -347,6 +351,160 @@ def _quantiles(post: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
+BANDS: tuple[str, ...] = ("conditioned", "fresh")
+"""Kinds of predictive band (``--band``): see :func:`forecast`."""
+
+
+def fresh_predictive(
+    pred_sim: CaseSimulator,
+    post: pd.DataFrame,
+    *,
+    draws: int,
+    horizon: float,
+    seed: int,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """Posterior-predictive paths from the start: ``draws`` parameter sets from the weighted posterior, fresh seeds.
+
+    The replicate check (could the model, with the parameters the figures allow, produce them?):
+    unlike :func:`conditioned_predictive` a path need not pass through the figures, so the band
+    at a fitted figure is a test the fit can fail, and it is wider after them.
+    """
+    rng = np.random.default_rng([seed, 20261201])
+    w = post["weight"].to_numpy(float)
+    idx = rng.choice(len(post), size=draws, p=w / w.sum())
+    seeds = rng.integers(2**31, 2**62, size=draws)  # ABC's seeds are below 2**31: never reused
+    names = [c for c in post.columns if c != "weight"]
+    jobs = [({n: float(post.iloc[i][n]) for n in names}, int(s)) for i, s in zip(idx, seeds, strict=True)]
+    fn = _Trajectory(pred_sim, horizon)
+    trajs: list[np.ndarray] = []
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            for tr in ex.map(fn, jobs, chunksize=max(1, draws // (4 * workers))):
+                trajs.append(tr)
+                if progress and len(trajs) % 10 == 0:
+                    progress("posterior predictive runs", len(trajs), draws)
+    else:
+        for job in jobs:
+            trajs.append(fn(job))
+            if progress and len(trajs) % 10 == 0:
+                progress("posterior predictive runs", len(trajs), draws)
+    return trajs, {"conditioned": False}
+
+
+MAX_TRIES = 40
+"""Paths tried per predictive draw before its closest one is taken (:func:`conditioned_predictive`)."""
+
+CLOSEST_SHARE = 0.05
+"""Above this share of draws taking their closest path, ``sim forecast`` warns that the band is looser than the fit."""
+
+
+def fit_tolerance(db: str | Path, history_id: int, target: np.ndarray) -> float:
+    """The largest RMSE (on the fit's scale, :func:`stabilise`) of the last ABC population's runs to ``target``.
+
+    Every particle of the posterior was accepted with a simulation at most this far from the
+    fitted figures, whatever the ABC distance (plain or adaptive), so a predictive path held to
+    it reproduces the figures as closely as the fit's own accepted runs did [-].
+    """
+    import pyabc
+
+    hist = pyabc.History(f"sqlite:///{db}", _id=history_id)
+    _, stats = hist.get_weighted_sum_stats(t=hist.max_t)
+    y = np.asarray(target, float)
+    d = [float(np.sqrt(np.mean((np.asarray(x["y"], float) - y) ** 2))) for x in stats
+         if np.shape(x["y"]) == y.shape and np.all(np.isfinite(x["y"]))]
+    if not d:
+        raise ForecastError("the last ABC population holds no finite simulation of the fitted figures")
+    return max(d)
+
+
+def conditioned_predictive(
+    fit_sim: CaseSimulator,
+    pred_sim: CaseSimulator,
+    post: pd.DataFrame,
+    target: np.ndarray,
+    tol: float,
+    *,
+    draws: int,
+    horizon: float,
+    seed: int,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """Posterior-predictive paths that went through the fitted figures: ``(trajectories, summary)``.
+
+    A forecast of what comes next is conditioned on what happened: not only on the parameters
+    the figures allow (the posterior) but on the path having passed through them. Draw ``i``
+    takes a parameter set from the weighted posterior, then tries fresh seeds (its own stream,
+    never a seed of the fit) until a run's fitted figures lie within ``tol`` (RMSE on the fit's
+    scale, :func:`fit_tolerance`) of ``target``; that run, continued to ``horizon`` with the same
+    seed (a run's first months do not depend on how long it runs), is the draw's path. So each
+    draw is a sample of ABC's joint posterior of parameters and path, whose continuation is the
+    forecast; fresh runs from the posterior's parameters alone would forget where the early
+    figures put the path and give a band as wide as the model's chance over the whole span
+    (wider than the truth needs: a branching spread's early luck compounds). After
+    ``MAX_TRIES`` a draw takes its closest try (counted in ``summary["closest_taken"]``).
+    Rounds run try ``r`` of every draw still open, so the result does not depend on ``workers``.
+    """
+    rng = np.random.default_rng([seed, 20261201])
+    w = post["weight"].to_numpy(float)
+    idx = rng.choice(len(post), size=draws, p=w / w.sum())
+    names = [c for c in post.columns if c != "weight"]
+    thetas = [{n: float(post.iloc[i][n]) for n in names} for i in idx]
+    seeds = np.random.default_rng([seed, 20261202]).integers(2**31, 2**62, size=(draws, MAX_TRIES))  # ABC: < 2**31
+    y = np.asarray(target, float)
+    chosen: dict[int, int] = {}
+    best: dict[int, tuple[float, int]] = {}
+    tried = 0
+    ex = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        for r in range(MAX_TRIES):
+            open_ = [i for i in range(draws) if i not in chosen]
+            if not open_:
+                break
+            jobs = [(thetas[i], int(seeds[i, r])) for i in open_]
+            stats = (ex.map(_Screen(fit_sim), jobs, chunksize=max(1, len(jobs) // (4 * workers))) if ex
+                     else map(_Screen(fit_sim), jobs))
+            for i, x in zip(open_, stats, strict=True):
+                tried += 1
+                d = float(np.sqrt(np.mean((x - y) ** 2))) if np.all(np.isfinite(x)) else math.inf
+                if d <= tol:
+                    chosen[i] = r
+                elif d < best.get(i, (math.inf, 0))[0]:
+                    best[i] = (d, r)
+            if progress:
+                progress("predictive paths through the fitted figures", len(chosen), draws)
+        closest = [i for i in range(draws) if i not in chosen]
+        for i in closest:
+            chosen[i] = best.get(i, (math.inf, 0))[1]
+        jobs = [(thetas[i], int(seeds[i, chosen[i]])) for i in range(draws)]
+        fn = _Trajectory(pred_sim, horizon)
+        trajs: list[np.ndarray] = []
+        for tr in (ex.map(fn, jobs, chunksize=max(1, draws // (4 * workers))) if ex else map(fn, jobs)):
+            trajs.append(tr)
+            if progress and len(trajs) % 10 == 0:
+                progress("posterior predictive runs", len(trajs), draws)
+    finally:
+        if ex is not None:
+            ex.shutdown()
+    summary = {"conditioned": True, "tolerance": round(tol, 6), "screening_runs": tried,
+               "acceptance": round(draws / tried, 3) if tried else None, "closest_taken": len(closest),
+               "max_tries": MAX_TRIES}
+    return trajs, summary
+
+
+@dataclass(frozen=True)
+class _Screen:
+    sim: CaseSimulator
+
+    def __call__(self, job: tuple[dict[str, float], int]) -> np.ndarray:
+        try:
+            return self.sim(job[0], job[1])
+        except Exception:  # noqa: BLE001 - a run that fails cannot pass through the figures
+            return np.full(len(self.sim.months), np.inf)
+
+
 def forecast(
     base: dict[str, Any],
     observed: pd.DataFrame,
@@ -364,6 +522,7 @@ def forecast(
     int_fields: tuple[str, ...] = (),
     progress: Progress | None = None,
     distance: str = "rmse",
+    band: str = "conditioned",
 ) -> Forecast:
     """Fit ``bounds`` to ``observed`` (from :func:`load_observed`) by ABC-SMC and forecast to ``until``.
 
@@ -376,7 +535,13 @@ def forecast(
     ``distance``: ``"rmse"`` or ``"adaptive"`` (:func:`sim.explore.calibrate.abc_smc`); the adaptive
     distance refits its weights each generation, so its generations run in one call (resuming an
     interrupted fit continues it, refitting the weights from the last population).
+    ``band``: ``"conditioned"`` (each predictive path passes through the fitted figures,
+    :func:`conditioned_predictive`: the forecast of what comes next) or ``"fresh"`` (parameters from
+    the posterior, any path: the replicate check of whether the model can produce the figures at
+    all, :func:`fresh_predictive`).
     """
+    if band not in BANDS:
+        raise ForecastError(f"--band {band!r}: allowed {' or '.join(BANDS)}")
     from sim.explore.calibrate import abc_smc
 
     t0 = time.time()
@@ -420,31 +585,18 @@ def forecast(
     _RUNS = None
     assert res is not None
     post = res.posterior
-    # posterior predictive: parameters from the posterior, fresh seeds
-    rng = np.random.default_rng([seed, 20261201])
-    w = post["weight"].to_numpy(float)
-    idx = rng.choice(len(post), size=draws, p=w / w.sum())
-    seeds = rng.integers(2**31, 2**62, size=draws)  # ABC's seeds are below 2**31: never reused
-    names = [c for c in post.columns if c != "weight"]
-    jobs = [({n: float(post.iloc[i][n]) for n in names}, int(s)) for i, s in zip(idx, seeds, strict=True)]
+    tol = fit_tolerance(res.db, res.history_id, target)
     horizon = float(month_index(until, start) + 1)
-    pred_sim = CaseSimulator(base, tuple(dict.fromkeys(obs["output"])), (horizon,), (1.0,), tuple(int_fields))
-    fn = _Trajectory(pred_sim, horizon)
-    trajs: list[np.ndarray] = []
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            for tr in ex.map(fn, jobs, chunksize=max(1, draws // (4 * workers))):
-                trajs.append(tr)
-                if progress and len(trajs) % 10 == 0:
-                    progress("posterior predictive runs", len(trajs), draws)
+    outputs = list(dict.fromkeys(obs["output"]))
+    pred_sim = CaseSimulator(base, tuple(outputs), (horizon,), (1.0,), tuple(int_fields))
+    if band == "conditioned":
+        trajs, pred = conditioned_predictive(sim, pred_sim, post, target, tol, draws=draws, horizon=horizon,
+                                             seed=seed, workers=workers, progress=progress)
     else:
-        for job in jobs:
-            trajs.append(fn(job))
-            if progress and len(trajs) % 10 == 0:
-                progress("posterior predictive runs", len(trajs), draws)
+        trajs, pred = fresh_predictive(pred_sim, post, draws=draws, horizon=horizon, seed=seed, workers=workers,
+                                       progress=progress)
     arr = np.stack(trajs)  # draws x outputs x months
     lo, med, hi = np.quantile(arr, [0.05, 0.5, 0.95], axis=0)
-    outputs = list(dict.fromkeys(obs["output"]))
     dates = [date_of(m - 1, start) for m in range(1, int(horizon) + 1)]
     band = pd.DataFrame([{"date": d, "output": o, "median": med[j, k], "lo90": lo[j, k], "hi90": hi[j, k]}
                          for j, o in enumerate(outputs) for k, d in enumerate(dates)])
@@ -463,6 +615,7 @@ def forecast(
                      "the output" + ("" if distance == "rmse" else "; each figure weighted by 1 / MAD of its simulated "
                                      "values in the last population (pyabc AdaptivePNormDistance, p = 2)")),
         "draws": draws,
+        "predictive": pred,
         "fit_simulations": fit_runs,
         "seed": seed,
         "start": start,

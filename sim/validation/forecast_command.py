@@ -110,6 +110,10 @@ def register(app: typer.Typer) -> None:
         distance: Annotated[
             str | None, typer.Option("--distance", help="ABC distance: rmse or adaptive (default: [calibration] table).")
         ] = None,
+        band: Annotated[str, typer.Option("--band", help=(
+            "conditioned (default: every predictive path passes through the fitted figures, the forecast of what "
+            "comes next) or fresh (paths from the start: the check that the model can produce the figures)."))
+        ] = "conditioned",
         workers: Annotated[int, typer.Option("--workers", min=1, help="Processes (results do not depend on how many).")] = 2,
         set_: Annotated[list[str] | None, typer.Option("--set", help="Fixed override dotted.key=value.")] = None,
         overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier --out whole.")] = False,
@@ -121,6 +125,8 @@ def register(app: typer.Typer) -> None:
         from sim.params import numeric_field_is_int
         from sim.scenario import apply_overrides, read_scenario_data, resolve_scenario_path
         from sim.validation.forecast import (
+            BANDS,
+            CLOSEST_SHARE,
             LOW_ESS_SHARE,
             ForecastError,
             forecast,
@@ -161,6 +167,8 @@ def register(app: typer.Typer) -> None:
         distance = distance or cal.distance
         if distance not in ("rmse", "adaptive"):
             fail(f"--distance {distance!r}: allowed rmse or adaptive")
+        if band not in BANDS:
+            fail(f"--band {band!r}: allowed {' or '.join(BANDS)}")
         base = apply_overrides(read_scenario_data(source)[0], set_ or [])
         int_fields = tuple(k for k in bounds if numeric_field_is_int(k))
         key = fit_key(base, obs, bounds, seed=seed, population=population, distance=distance, fit_until=fit_until)
@@ -170,7 +178,8 @@ def register(app: typer.Typer) -> None:
                 old.unlink(missing_ok=True)
         tmp = begin_output_or_exit(out, overwrite)
         console.print(f"forecast {sc.name}: fitting {list(bounds)} to {int(obs.shape[0])} figures "
-                      f"(ABC-SMC {population} x {generations}), then {draws} predictive runs to {until}")
+                      f"(ABC-SMC {population} x {generations}), then {draws} predictive "
+                      f"{'paths through the fitted figures' if band == 'conditioned' else 'runs from the start'} to {until}")
         stored = _stored_populations(ckpt) if ckpt.exists() else 0
         if stored > generations:  # more populations than asked: the posterior would be another one
             ckpt.unlink()
@@ -190,13 +199,14 @@ def register(app: typer.Typer) -> None:
 
                 fc = forecast(base, obs, bounds, until, ckpt, start=start, population=population,
                               generations=generations, draws=draws, workers=workers, seed=seed, fit_until=fit_until,
-                              int_fields=int_fields, progress=progress, distance=distance)
+                              int_fields=int_fields, progress=progress, distance=distance, band=band)
             from sim.interventions import markers
 
             marks = markers(sc)
             manifest = {"command": "forecast", "scenario": str(source), "observed": str(observed),
                         "parameters": list(bounds), "until": until, "fit_until": fit_until, "seed": seed,
-                        "population": population, "generations": generations, "draws": draws, "distance": distance}
+                        "population": population, "generations": generations, "draws": draws, "distance": distance,
+                        "band": band}
             write_forecast(fc, tmp, f"{sc.name}: posterior-predictive forecast (median, 90 % band)", manifest, marks)
             shutil.copyfile(ckpt, tmp / "abc.db")
         except ForecastError as err:
@@ -219,6 +229,13 @@ def register(app: typer.Typer) -> None:
             console.print(f"  {why}: {o['date']} {o['output']} {o['value']:g}: band {o['lo90']:.4g}-{o['hi90']:.4g} "
                           f"(median {o['median']:.4g}, width {width:.2f} x the median), "
                           f"{'inside' if bool(o['covered']) else 'OUTSIDE'}")
+        pred = fc.summary["predictive"]
+        if pred["conditioned"]:
+            console.print(f"  predictive paths through the fitted figures: {pred['screening_runs']} runs tried for "
+                          f"{draws} paths (tolerance {pred['tolerance']:.3g}, the largest distance the fit accepted)")
+            if pred["closest_taken"] > CLOSEST_SHARE * draws:
+                console.print(f"warning: {pred['closest_taken']} of {draws} draws found no path through the figures in "
+                              f"{pred['max_tries']} tries and took their closest: the band is looser than the fit")
         ess, size = fc.summary["effective_sample_size"], fc.summary["population_size"]
         if ess < LOW_ESS_SHARE * size:
             console.print(f"warning: the posterior rests on few particles (effective sample size {ess:.1f} of {size}): "

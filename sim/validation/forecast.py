@@ -66,6 +66,7 @@ import numpy as np
 import pandas as pd
 
 from sim.dates import date_of, month_index, parse_year_month
+from sim.explore.calibrate import _distance
 from sim.results import share_or_zero
 
 COLUMNS: tuple[str, ...] = ("date", "output", "value", "source")
@@ -372,25 +373,33 @@ def fresh_predictive(
     at a fitted figure is a test the fit can fail, and it is wider after them.
     """
     rng = np.random.default_rng([seed, 20261201])
-    w = post["weight"].to_numpy(float)
-    idx = rng.choice(len(post), size=draws, p=w / w.sum())
+    thetas = _posterior_draws(post, draws, rng)
     seeds = rng.integers(2**31, 2**62, size=draws)  # ABC's seeds are below 2**31: never reused
-    names = [c for c in post.columns if c != "weight"]
-    jobs = [({n: float(post.iloc[i][n]) for n in names}, int(s)) for i, s in zip(idx, seeds, strict=True)]
-    fn = _Trajectory(pred_sim, horizon)
-    trajs: list[np.ndarray] = []
+    jobs = [(t, int(s)) for t, s in zip(thetas, seeds, strict=True)]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as ex:
-            for tr in ex.map(fn, jobs, chunksize=max(1, draws // (4 * workers))):
-                trajs.append(tr)
-                if progress and len(trajs) % 10 == 0:
-                    progress("posterior predictive runs", len(trajs), draws)
-    else:
-        for job in jobs:
-            trajs.append(fn(job))
-            if progress and len(trajs) % 10 == 0:
-                progress("posterior predictive runs", len(trajs), draws)
-    return trajs, {"conditioned": False}
+            return _paths(pred_sim, horizon, jobs, ex, workers, progress), {"conditioned": False}
+    return _paths(pred_sim, horizon, jobs, None, workers, progress), {"conditioned": False}
+
+
+def _posterior_draws(post: pd.DataFrame, draws: int, rng: np.random.Generator) -> list[dict[str, float]]:
+    """``draws`` parameter sets drawn from the weighted posterior (with replacement)."""
+    w = post["weight"].to_numpy(float)
+    idx = rng.choice(len(post), size=draws, p=w / w.sum())
+    names = [c for c in post.columns if c != "weight"]
+    return [{n: float(post.iloc[i][n]) for n in names} for i in idx]
+
+
+def _paths(pred_sim: CaseSimulator, horizon: float, jobs: list[tuple[dict[str, float], int]],
+           ex: ProcessPoolExecutor | None, workers: int, progress: Progress | None) -> list[np.ndarray]:
+    """The trajectory of every ``(theta, seed)`` job up to ``horizon``, in job order (in ``ex`` if given)."""
+    fn = _Trajectory(pred_sim, horizon)
+    trajs: list[np.ndarray] = []
+    for tr in (ex.map(fn, jobs, chunksize=max(1, len(jobs) // (4 * workers))) if ex else map(fn, jobs)):
+        trajs.append(tr)
+        if progress and len(trajs) % 10 == 0:
+            progress("posterior predictive runs", len(trajs), len(jobs))
+    return trajs
 
 
 MAX_TRIES = 40
@@ -411,9 +420,8 @@ def fit_tolerance(db: str | Path, history_id: int, target: np.ndarray) -> float:
 
     hist = pyabc.History(f"sqlite:///{db}", _id=history_id)
     _, stats = hist.get_weighted_sum_stats(t=hist.max_t)
-    y = np.asarray(target, float)
-    d = [float(np.sqrt(np.mean((np.asarray(x["y"], float) - y) ** 2))) for x in stats
-         if np.shape(x["y"]) == y.shape and np.all(np.isfinite(x["y"]))]
+    y = {"y": np.asarray(target, float)}
+    d = [e for e in (_distance(x, y) for x in stats) if math.isfinite(e)]
     if not d:
         raise ForecastError("the last ABC population holds no finite simulation of the fitted figures")
     return max(d)
@@ -447,13 +455,9 @@ def conditioned_predictive(
     ``MAX_TRIES`` a draw takes its closest try (counted in ``summary["closest_taken"]``).
     Rounds run try ``r`` of every draw still open, so the result does not depend on ``workers``.
     """
-    rng = np.random.default_rng([seed, 20261201])
-    w = post["weight"].to_numpy(float)
-    idx = rng.choice(len(post), size=draws, p=w / w.sum())
-    names = [c for c in post.columns if c != "weight"]
-    thetas = [{n: float(post.iloc[i][n]) for n in names} for i in idx]
+    thetas = _posterior_draws(post, draws, np.random.default_rng([seed, 20261201]))
     seeds = np.random.default_rng([seed, 20261202]).integers(2**31, 2**62, size=(draws, MAX_TRIES))  # ABC: < 2**31
-    y = np.asarray(target, float)
+    y = np.asarray(target, float)  # the fit's own distance (sim.explore.calibrate): RMSE, inf if not finite
     chosen: dict[int, int] = {}
     best: dict[int, tuple[float, int]] = {}
     tried = 0
@@ -468,7 +472,7 @@ def conditioned_predictive(
                      else map(_Screen(fit_sim), jobs))
             for i, x in zip(open_, stats, strict=True):
                 tried += 1
-                d = float(np.sqrt(np.mean((x - y) ** 2))) if np.all(np.isfinite(x)) else math.inf
+                d = _distance({"y": x}, {"y": y})
                 if d <= tol:
                     chosen[i] = r
                 elif d < best.get(i, (math.inf, 0))[0]:
@@ -478,13 +482,8 @@ def conditioned_predictive(
         closest = [i for i in range(draws) if i not in chosen]
         for i in closest:
             chosen[i] = best.get(i, (math.inf, 0))[1]
-        jobs = [(thetas[i], int(seeds[i, chosen[i]])) for i in range(draws)]
-        fn = _Trajectory(pred_sim, horizon)
-        trajs: list[np.ndarray] = []
-        for tr in (ex.map(fn, jobs, chunksize=max(1, draws // (4 * workers))) if ex else map(fn, jobs)):
-            trajs.append(tr)
-            if progress and len(trajs) % 10 == 0:
-                progress("posterior predictive runs", len(trajs), draws)
+        trajs = _paths(pred_sim, horizon, [(thetas[i], int(seeds[i, chosen[i]])) for i in range(draws)], ex, workers,
+                       progress)
     finally:
         if ex is not None:
             ex.shutdown()
@@ -585,11 +584,11 @@ def forecast(
     _RUNS = None
     assert res is not None
     post = res.posterior
-    tol = fit_tolerance(res.db, res.history_id, target)
     horizon = float(month_index(until, start) + 1)
     outputs = list(dict.fromkeys(obs["output"]))
     pred_sim = CaseSimulator(base, tuple(outputs), (horizon,), (1.0,), tuple(int_fields))
     if band == "conditioned":
+        tol = fit_tolerance(res.db, res.history_id, target)
         trajs, pred = conditioned_predictive(sim, pred_sim, post, target, tol, draws=draws, horizon=horizon,
                                              seed=seed, workers=workers, progress=progress)
     else:
@@ -598,8 +597,8 @@ def forecast(
     arr = np.stack(trajs)  # draws x outputs x months
     lo, med, hi = np.quantile(arr, [0.05, 0.5, 0.95], axis=0)
     dates = [date_of(m - 1, start) for m in range(1, int(horizon) + 1)]
-    band = pd.DataFrame([{"date": d, "output": o, "median": med[j, k], "lo90": lo[j, k], "hi90": hi[j, k]}
-                         for j, o in enumerate(outputs) for k, d in enumerate(dates)])
+    table = pd.DataFrame([{"date": d, "output": o, "median": med[j, k], "lo90": lo[j, k], "hi90": hi[j, k]}
+                          for j, o in enumerate(outputs) for k, d in enumerate(dates)])
     k_of = {d: k for k, d in enumerate(dates)}
     for col, a in (("median", med), ("lo90", lo), ("hi90", hi)):
         obs[col] = [a[outputs.index(o), k_of[d]] for o, d in zip(obs["output"], obs["date"], strict=True)]
@@ -625,7 +624,7 @@ def forecast(
         "seconds": round(time.time() - t0, 1),
         "cpu_seconds": round(_cpu_seconds() - cpu0, 1),
     }
-    return Forecast(band, post, obs, summary)
+    return Forecast(table, post, obs, summary)
 
 
 def plot_forecast(fc: Forecast, path: Path, title: str, markers: list[Any] | None = None) -> None:

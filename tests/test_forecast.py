@@ -229,6 +229,27 @@ def test_observed_ranges_follow_the_outputs(tmp_path: Path) -> None:
         load_observed(bad, START, {"mean_fidelity"})
 
 
+def test_every_preset_output_stays_in_the_range_observed_figures_are_checked_against() -> None:
+    """The ranges :func:`output_range` infers from names hold for what the model writes, in every preset.
+
+    A new output that can go negative or past 1 under a name the rule reads otherwise would make
+    ``sim forecast`` reject real figures of it (or accept impossible ones): this fails first.
+    """
+    from sim.scenario import list_presets, load_scenario
+    from sim.validation.forecast import output_range
+
+    seen = 0
+    for name in list_presets():
+        model = run(load_scenario(name), seed=1, steps=36).model
+        for col in model.columns.difference(["step", "month", "date"]):
+            v = model[col].to_numpy(float)
+            v = v[np.isfinite(v)]  # an undefined share (no running site) is NaN
+            lo, hi = output_range(col)
+            assert v.size == 0 or (v.min() >= lo and v.max() <= hi), (name, col, v.min(), v.max(), lo, hi)
+            seen += 1
+    assert seen >= 20 * len(list_presets())
+
+
 def test_calibration_table_is_validated(tmp_path: Path) -> None:
     for table, needle in (('{ "organisations.qq" = [0.1, 0.6] }', "not a numeric field"),
                           ('{ "organisations.q" = [0.1, 1.6] }', "allowed range [0, 1]"),
@@ -306,6 +327,36 @@ def test_an_interrupted_fit_resumes_and_gives_the_same_bytes(tmp_path: Path) -> 
     stale.write_bytes((tmp_path / "cut" / "abc.db").read_bytes())
     r = sim(*args, "--out", "other", "--seed", "7", cwd=tmp_path)
     assert r.returncode == 0 and "resuming" not in r.stdout + r.stderr and not stale.exists(), r.stderr
+
+
+def test_the_fit_key_changes_with_the_model_code(tmp_path: Path) -> None:
+    """A checkpoint is resumed only by the same code: editing, adding or renaming a source changes the key."""
+    import shutil
+
+    import sim as pkg
+    from sim.validation.forecast_command import code_fingerprint, fit_key, source_fingerprint
+
+    root = tmp_path / "sim"
+    shutil.copytree(Path(pkg.__file__).parent, root, ignore=shutil.ignore_patterns("__pycache__"))
+    assert source_fingerprint(root) == code_fingerprint()
+    seen = {source_fingerprint(root)}
+    rules = root / "model.py"
+    rules.write_bytes(rules.read_bytes() + b"\n")  # a one-byte edit
+    seen.add(source_fingerprint(root))
+    (root / "extra.py").write_text("", encoding="utf-8")
+    seen.add(source_fingerprint(root))
+    (root / "extra.py").rename(root / "extra2.py")
+    seen.add(source_fingerprint(root))
+    assert len(seen) == 4
+    obs = pd.DataFrame({"date": ["2020-12"], "output": ["orgs_adopted"], "value": [5.0], "check_only": [False]})
+    kw = {"seed": 0, "population": 10, "distance": "rmse", "fit_until": None}
+    key = fit_key({"run": {"steps": 10}}, obs, {"organisations.q": (0.1, 0.6)}, **kw)
+    import sim.validation.forecast_command as fcmd
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fcmd, "code_fingerprint", lambda: "another model")
+        assert fit_key({"run": {"steps": 10}}, obs, {"organisations.q": (0.1, 0.6)}, **kw) != key
+    assert fit_key({"run": {"steps": 10}}, obs, {"organisations.q": (0.1, 0.6)}, **kw) == key
 
 
 def test_cli_reports_each_held_out_figure_with_its_band_and_width(tmp_path: Path) -> None:

@@ -191,7 +191,12 @@ class _AbcModel:
             return {"y": np.full(1, np.inf)}
 
 
-def _distance(x: dict[str, np.ndarray], x0: dict[str, np.ndarray]) -> float:
+def rmse_distance(x: dict[str, np.ndarray], x0: dict[str, np.ndarray]) -> float:
+    """Root-mean-square difference of two pyabc summaries ``{"y": array}`` [units of y, >= 0].
+
+    ``inf`` if the shapes differ or the simulated summary ``x`` is not finite (a failed run is
+    never accepted). The plain distance of :func:`abc_smc`.
+    """
     a, b = np.asarray(x["y"], float), np.asarray(x0["y"], float)
     if a.shape != b.shape or not np.all(np.isfinite(a)):
         return math.inf
@@ -273,7 +278,7 @@ def abc_smc(
     if distance not in ("rmse", "adaptive"):
         raise ValueError(f"distance {distance!r}: allowed 'rmse' or 'adaptive'")
     dist = (pyabc.distance.AdaptivePNormDistance(p=2, scale_function=pyabc.distance.mad)
-            if distance == "adaptive" else _distance)
+            if distance == "adaptive" else rmse_distance)
     sampler = OrderedSampler(workers=max(1, workers), seed=seed)
     abc = pyabc.ABCSMC(_AbcModel(simulator, names), prior, dist, population_size=population_size,
                        sampler=sampler)

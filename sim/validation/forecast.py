@@ -66,7 +66,7 @@ import numpy as np
 import pandas as pd
 
 from sim.dates import date_of, month_index, parse_year_month
-from sim.explore.calibrate import _distance
+from sim.explore.calibrate import rmse_distance
 from sim.results import share_or_zero
 
 COLUMNS: tuple[str, ...] = ("date", "output", "value", "source")
@@ -421,7 +421,7 @@ def fit_tolerance(db: str | Path, history_id: int, target: np.ndarray) -> float:
     hist = pyabc.History(f"sqlite:///{db}", _id=history_id)
     _, stats = hist.get_weighted_sum_stats(t=hist.max_t)
     y = {"y": np.asarray(target, float)}
-    d = [e for e in (_distance(x, y) for x in stats) if math.isfinite(e)]
+    d = [e for e in (rmse_distance(x, y) for x in stats) if math.isfinite(e)]
     if not d:
         raise ForecastError("the last ABC population holds no finite simulation of the fitted figures")
     return max(d)
@@ -472,7 +472,7 @@ def conditioned_predictive(
                      else map(_Screen(fit_sim), jobs))
             for i, x in zip(open_, stats, strict=True):
                 tried += 1
-                d = _distance({"y": x}, {"y": y})
+                d = rmse_distance({"y": x}, {"y": y})
                 if d <= tol:
                     chosen[i] = r
                 elif d < best.get(i, (math.inf, 0))[0]:

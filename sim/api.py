@@ -13,6 +13,7 @@ Everything outside the model (command line, sweeps, UI, reports) goes through he
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from collections.abc import Callable
@@ -154,6 +155,27 @@ def git_revision() -> str | None:
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def source_fingerprint(root: Path) -> str:
+    """sha256 (hex) of the Python sources under ``root``, path and bytes of each, in sorted path order."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """:func:`source_fingerprint` of the installed ``sim`` package (computed once per process).
+
+    Unlike :func:`git_revision` it sees uncommitted edits and needs no checkout. Part of the key of
+    an interrupted forecast (:func:`sim.validation.forecast_command.fit_key`): resuming after the
+    model changed would mix populations simulated by two models, so any change starts afresh.
+    """
+    return source_fingerprint(Path(__file__).resolve().parent)
 
 
 def build_model(

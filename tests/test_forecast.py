@@ -329,34 +329,34 @@ def test_an_interrupted_fit_resumes_and_gives_the_same_bytes(tmp_path: Path) -> 
     assert r.returncode == 0 and "resuming" not in r.stdout + r.stderr and not stale.exists(), r.stderr
 
 
-def test_the_fit_key_changes_with_the_model_code(tmp_path: Path) -> None:
+def test_the_fit_key_changes_with_the_model_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A checkpoint is resumed only by the same code: editing, adding or renaming a source changes the key."""
     import shutil
 
     import sim as pkg
-    from sim.validation.forecast_command import code_fingerprint, fit_key, source_fingerprint
+    import sim.api
+    from sim.validation.forecast_command import fit_key
 
     root = tmp_path / "sim"
     shutil.copytree(Path(pkg.__file__).parent, root, ignore=shutil.ignore_patterns("__pycache__"))
-    assert source_fingerprint(root) == code_fingerprint()
-    seen = {source_fingerprint(root)}
-    rules = root / "model.py"
-    rules.write_bytes(rules.read_bytes() + b"\n")  # a one-byte edit
-    seen.add(source_fingerprint(root))
+    assert sim.api.source_fingerprint(root) == sim.api.code_fingerprint()
+    seen = {sim.api.source_fingerprint(root)}
+    model_py = root / "model.py"
+    model_py.write_bytes(model_py.read_bytes() + b"\n")  # a one-byte edit
+    seen.add(sim.api.source_fingerprint(root))
     (root / "extra.py").write_text("", encoding="utf-8")
-    seen.add(source_fingerprint(root))
+    seen.add(sim.api.source_fingerprint(root))
     (root / "extra.py").rename(root / "extra2.py")
-    seen.add(source_fingerprint(root))
+    seen.add(sim.api.source_fingerprint(root))
     assert len(seen) == 4
     obs = pd.DataFrame({"date": ["2020-12"], "output": ["orgs_adopted"], "value": [5.0], "check_only": [False]})
+    args = ({"run": {"steps": 10}}, obs, {"organisations.q": (0.1, 0.6)})
     kw = {"seed": 0, "population": 10, "distance": "rmse", "fit_until": None}
-    key = fit_key({"run": {"steps": 10}}, obs, {"organisations.q": (0.1, 0.6)}, **kw)
-    import sim.validation.forecast_command as fcmd
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(fcmd, "code_fingerprint", lambda: "another model")
-        assert fit_key({"run": {"steps": 10}}, obs, {"organisations.q": (0.1, 0.6)}, **kw) != key
-    assert fit_key({"run": {"steps": 10}}, obs, {"organisations.q": (0.1, 0.6)}, **kw) == key
+    key = fit_key(*args, **kw)
+    monkeypatch.setattr(sim.api, "code_fingerprint", lambda: "another model")
+    assert fit_key(*args, **kw) != key
+    monkeypatch.undo()
+    assert fit_key(*args, **kw) == key
 
 
 def test_cli_reports_each_held_out_figure_with_its_band_and_width(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -32,26 +31,6 @@ def model_columns(n_interventions: int = 0) -> frozenset[str]:
     return frozenset(cols | set(intervention_columns(n_interventions)))
 
 
-def source_fingerprint(root: Path) -> str:
-    """sha256 (hex) of the Python sources under ``root``, path and bytes of each, in sorted path order."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for f in sorted(root.rglob("*.py")):
-        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """:func:`source_fingerprint` of the installed ``sim`` package (computed once per process).
-
-    Part of :func:`fit_key`: resuming an interrupted fit after the model changed would mix
-    populations simulated by two models, so any change to the code starts the fit afresh.
-    """
-    return source_fingerprint(Path(__file__).resolve().parents[1])
-
-
 def fit_key(base: dict, observed: pd.DataFrame, bounds: dict[str, tuple[float, float]], *, seed: int,
             population: int, distance: str, fit_until: str | None) -> str:
     """A fingerprint of everything the fit depends on (sha256, hex), to resume an interrupted fit.
@@ -64,6 +43,8 @@ def fit_key(base: dict, observed: pd.DataFrame, bounds: dict[str, tuple[float, f
     import copy
     import hashlib
     import json
+
+    from sim.api import code_fingerprint
 
     data = copy.deepcopy(base)
     data.pop("calibration", None)

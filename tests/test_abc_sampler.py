@@ -149,3 +149,26 @@ def test_cli_forecast_with_two_workers_is_byte_identical(tmp_path: Path) -> None
                     "fit_simulations": summary["fit_simulations"], "epsilons": summary["epsilons"]}
     assert got["a"] == got["b"] == got["c"]
     assert got["a"]["fit_simulations"] > 12 * 2  # the shared counter counts the forked workers' runs
+
+
+@pytest.mark.parametrize("distance", ["rmse", "adaptive"])
+def test_every_particle_keeps_the_seed_of_the_run_it_was_accepted_with(tmp_path: Path, distance: str) -> None:
+    """Rerunning a posterior row's parameters with its recorded seed gives the accepted run again, to the bit.
+
+    The seed rides along in the summary (never in the distance), so the run is the one the fit accepted: its
+    distance to the target is within the final epsilon. Fitted with two forked workers, where the seeds are drawn.
+    """
+    from sim.explore.calibrate import accepted_seeds, rmse_distance
+
+    res, _, _ = _fit(tmp_path, "seeds", workers=2, seed=3, distance=distance)
+    seeds = accepted_seeds(res.db, res.history_id, res.posterior)
+    assert len(seeds) == len(res.posterior) and None not in seeds
+    assert len(set(seeds)) == len(seeds)  # a fresh seed per simulation
+    stored = {tuple(float(p.parameter[k.replace(".", "__")]) for k in BOUNDS): np.asarray(p.sum_stat["y"])
+              for p in pyabc.History(f"sqlite:///{res.db}", _id=res.history_id).get_population().particles}
+    for row, s in zip(res.posterior[list(BOUNDS)].itertuples(index=False), seeds, strict=True):
+        theta = dict(zip(BOUNDS, map(float, row), strict=True))
+        again = gaussian(theta, s)
+        assert np.array_equal(again, stored[tuple(theta.values())])
+        if distance == "rmse":
+            assert rmse_distance({"y": again}, {"y": TARGET}) <= res.epsilons[-1] + 1e-12

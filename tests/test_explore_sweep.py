@@ -200,6 +200,18 @@ def test_other_experiment_in_same_folder_is_refused(tmp_path: Path) -> None:
         sweep(exp2, base2, tmp_path / "o", ExecutorSpec("in-process"))
 
 
+def test_a_store_of_another_model_code_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resuming a sweep after the model's code changed would mix runs of two models: refused, naming the code."""
+    import sim.api
+
+    exp, base = load_experiment(write_exp(tmp_path, steps=3))
+    sweep(exp, base, tmp_path / "o", ExecutorSpec("in-process"))
+    sweep(exp, base, tmp_path / "o", ExecutorSpec("in-process"))  # same code: resumes (nothing left to run)
+    monkeypatch.setattr(sim.api, "code_fingerprint", lambda: "another model")
+    with pytest.raises(StoreError, match="model code"):
+        sweep(exp, base, tmp_path / "o", ExecutorSpec("in-process"))
+
+
 # ------------------------------------------------------------------ failures
 
 

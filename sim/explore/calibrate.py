@@ -178,7 +178,12 @@ def _key(name: str) -> str:
 
 @dataclass(frozen=True)
 class _AbcModel:
-    """pyabc model: parameters (keys with ``__`` for dots) -> {"y": series}, a fresh seed per call."""
+    """pyabc model: parameters (keys with ``__`` for dots) -> {"y": series, "seed": [seed]}, a fresh seed per call.
+
+    The seed is kept with the summary (never compared: the distances read ``"y"`` only, the
+    adaptive one the observed summary's keys), so every accepted particle's run can be rerun,
+    and continued, exactly (:func:`accepted_seeds`).
+    """
 
     simulator: Simulator
     names: tuple[str, ...]
@@ -186,9 +191,30 @@ class _AbcModel:
     def __call__(self, par: dict[str, float]) -> dict[str, np.ndarray]:
         seed = int(np.random.randint(0, 2**31 - 1))  # OrderedSampler seeds numpy per candidate
         try:
-            return {"y": self.simulator({n: float(par[_key(n)]) for n in self.names}, seed)}
+            y = self.simulator({n: float(par[_key(n)]) for n in self.names}, seed)
         except Exception:  # noqa: BLE001 - an invalid proposal gets an impossible series
-            return {"y": np.full(1, np.inf)}
+            y = np.full(1, np.inf)
+        return {"y": y, "seed": np.array([seed], dtype=np.int64)}
+
+
+def accepted_seeds(db: str | Path, history_id: int, posterior: pd.DataFrame) -> list[int | None]:
+    """The seed of the run with which each row of ``posterior`` (:attr:`AbcResult.posterior`) was accepted.
+
+    A particle of the last population is a parameter set *and* a run that came within the
+    final epsilon of the target; rerunning the simulator with both gives that run again
+    (common random numbers: a longer run shares its first months). ``None`` for a row whose
+    particle has no recorded seed (a history written before seeds were kept).
+    """
+    import pyabc
+
+    names = [c for c in posterior.columns if c != "weight"]
+    hist = pyabc.History(f"sqlite:///{Path(db).resolve()}", _id=history_id)
+    by_theta: dict[tuple[float, ...], int] = {}
+    for particle in hist.get_population(hist.max_t).particles:
+        seed = particle.sum_stat.get("seed")
+        if seed is not None:
+            by_theta[tuple(float(particle.parameter[_key(n)]) for n in names)] = int(np.asarray(seed).ravel()[0])
+    return [by_theta.get(tuple(float(v) for v in row)) for row in posterior[names].itertuples(index=False)]
 
 
 def rmse_distance(x: dict[str, np.ndarray], x0: dict[str, np.ndarray]) -> float:

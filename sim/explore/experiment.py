@@ -317,9 +317,15 @@ def _range_of(loc: tuple[Any, ...]) -> str | None:
 
 
 def fingerprint(exp: Experiment, base: dict[str, Any]) -> str:
-    """A hash of everything that determines a sweep's runs (experiment and scenario contents)."""
+    """A hash of everything that determines a sweep's runs: experiment and scenario contents and the model's code.
+
+    The code is :func:`sim.api.code_fingerprint` (the ``sim`` package's sources), so a sweep
+    resumed after the model changed is refused rather than mixing runs of two models in one store.
+    """
+    from sim.api import code_fingerprint
+
     d = exp.to_dict()
     for k in ("description", "scenario", "name"):  # contents matter, not where the file lives
         d.pop(k, None)
-    blob = json.dumps({"experiment": d, "scenario": base}, sort_keys=True, default=str)
+    blob = json.dumps({"experiment": d, "scenario": base, "code": code_fingerprint()}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

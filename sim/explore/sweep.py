@@ -97,8 +97,8 @@ def sweep(
         old = store.read_manifest()
         if old is not None and old.get("fingerprint") != fp:
             raise StoreError(
-                f"{out}: holds results of a different experiment or scenario (fingerprint {old.get('fingerprint')} "
-                f"!= {fp}); use another --out"
+                f"{out}: holds results of a different experiment, scenario or model code (fingerprint "
+                f"{old.get('fingerprint')} != {fp}); use another --out"
             )
         store.write_design(dtab)
         manifest = _manifest(exp, base, fp, design.n, len(runs), spec, experiment_file, old)

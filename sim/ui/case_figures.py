@@ -4,7 +4,8 @@ For a preset of the case library (``cases/<key>``, :mod:`sim.validation.cases`) 
 view shows, per documented figure (``data/cases/<key>.csv``): its date, what it counts, the
 documented value, this run's value at the end of that month (once the run has got there),
 and the stored 90 % band of the preset's calibration (``docs/img/cases/<key>/forecast.json``,
-from ``sim forecast``; left out where no calibration is stored). Plain functions of the
+from ``sim forecast --replicate-check``: the band of fresh runs from the start, as the live run
+is one; left out where no calibration is stored). Plain functions of the
 rows the live model collected, so they are tested without a browser.
 """
 
@@ -51,7 +52,7 @@ def figures(key: str) -> tuple[Figure, ...]:
     """The documented figures of case ``key`` with their stored bands (empty if the case has no figures)."""
     from sim.scenario import load_scenario
     from sim.validation.cases import RESULTS, observed_path
-    from sim.validation.forecast import parse_fit
+    from sim.validation.observed import parse_fit
 
     path = observed_path(key)
     if not path.exists():
@@ -66,7 +67,10 @@ def figures(key: str) -> tuple[Figure, ...]:
     stored = RESULTS / key / "forecast.json"
     if stored.exists():
         for o in json.loads(stored.read_text(encoding="utf-8")).get("observed", []):
-            band[(o["date"], o["output"])] = (float(o["lo90"]), float(o["hi90"]))
+            # a live run starts from the start, as the replicate check's fresh paths do (a stored forecast's own
+            # band passes through the figures); older results without the check had the fresh band as their band
+            pre = "replicate_" if "replicate_lo90" in o else ""
+            band[(o["date"], o["output"])] = (float(o[pre + "lo90"]), float(o[pre + "hi90"]))
     out = []
     for r in obs.itertuples(index=False):
         lo, hi = band.get((r.date, r.output), (None, None))

@@ -2,7 +2,7 @@
 
 ``sim forecast SCENARIO --observed FILE.csv --out DIR`` (:func:`forecast`):
 
-1. **Observed figures** (:func:`load_observed`): a CSV with columns ``date,output,value,source``;
+1. **Observed figures** (:func:`sim.validation.observed.load_observed`): a CSV with columns ``date,output,value,source``;
    ``date`` a calendar month ``"YYYY-MM"`` not before the scenario's ``run.start``, ``output``
    a column of ``model.parquet`` (:mod:`sim.results`, e.g. ``places_reached``, ``orgs_adopted``),
    ``value`` a number, ``source`` free text (where the figure comes from). A figure dated
@@ -32,16 +32,25 @@
 3. **Posterior predictive, conditioned on the figures** (:func:`conditioned_predictive`):
    ``draws`` parameter sets drawn from the weighted posterior; for each, fresh seeds (never one
    used in the fit) are tried until a run passes through the fitted figures as closely as the
-   fit's own accepted runs did (:func:`fit_tolerance`), and that run is continued up to
+   fit's own accepted runs did (:func:`fit_tolerance`; a draw that finds none in ``MAX_TRIES`` takes the
+   run its particle was accepted with, whose seed the fit keeps), and that run is continued up to
    ``--until``; per calendar month and output the median and the 5 % and 95 % quantiles:
    ``forecast.csv`` (``date,output,median,lo90,hi90``). So the band holds parameter
    uncertainty and the model's own chance *after* the last fitted figure, not the chance the
    figures have already ruled out: at a fitted figure the band is about the fit's tolerance
    wide, and a check-only or held-out figure is predicted from where the path stood.
 
+4. **Replicate check** (``--replicate-check``, optional): the same parameter draws run from the start
+   with fresh seeds, free to miss the figures; every observed figure is checked against their band
+   (``replicate_*`` columns in ``forecast.json``'s observed rows, ``replicate.csv``, the hatched band
+   in ``forecast.png``). A path through the figures holds them by construction, so whether the model
+   can produce the figures at all is this check's question, not the forecast's (``--band fresh``
+   makes the fresh paths the forecast itself).
+
 Written whole or not at all (:mod:`sim.outdir`): ``forecast.csv``, ``forecast.png`` (band, median,
 observed points), ``posterior.csv`` (last population with weights), ``forecast.json`` (posterior
-summary, epsilons, simulations, the fit to every observed point), ``manifest.json``, ``abc.db``.
+summary, epsilons, simulations, the fit to every observed point), ``manifest.json``, ``abc.db``
+(and ``replicate.csv`` with the replicate check).
 Observations after ``fit_until`` are kept out of the fit and only checked against the band
 (the honesty check of a forecast: predict later figures from earlier ones).
 The command keeps the ABC-SMC history beside ``--out`` while it fits
@@ -65,23 +74,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.dates import date_of, month_index, parse_year_month
+from sim.dates import date_of, month_index
 from sim.explore.calibrate import rmse_distance
 from sim.results import share_or_zero
-
-COLUMNS: tuple[str, ...] = ("date", "output", "value", "source")
-"""Columns of an observed-figures CSV."""
-
-FIT_VALUES: dict[str, bool] = {"": True, "yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
-"""Allowed values of the optional ``fit`` column: ``no`` makes a figure checked against the band, never fitted."""
-
-
-def parse_fit(value: object) -> bool:
-    """A ``fit`` cell as a flag: True to fit the figure, False to only check it; ValueError if not allowed."""
-    key = str(value).strip().lower()
-    if key not in FIT_VALUES:
-        raise ValueError(f"{value!r} is not allowed; allowed: yes or no (empty = yes)")
-    return FIT_VALUES[key]
+from sim.validation.observed import ForecastError
 
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``: called as the fit and the predictive runs advance."""
@@ -89,140 +85,6 @@ Progress = Callable[[str, int, int], None]
 
 _RUNS: Any = None
 """Shared counter of fit simulations (a ``multiprocessing.Value``; the ABC sampler's forked workers inherit it)."""
-
-
-class ForecastError(ValueError):
-    """Bad input to a forecast: the message names the file or option, the field and what is allowed."""
-
-
-SIGNED_OUTPUTS: frozenset[str] = frozenset({"net_economic", "economic_value_net_sek"})
-"""Outputs that can be negative (net values, SEK); every other output is a count, an amount or a share >= 0."""
-
-
-def output_range(name: str) -> tuple[float, float]:
-    """The values an output of ``model.parquet`` can take: ``(low, high)``, inclusive.
-
-    Shares, means of [0, 1] site properties, survival shares, national visibility and the
-    scaled-up flag: [0, 1]; net values (:data:`SIGNED_OUTPUTS`): any number; everything else
-    (counts of organisations, places, sites, people; SEK amounts; value accounts): >= 0.
-    """
-    if name in SIGNED_OUTPUTS:
-        return (-math.inf, math.inf)
-    if name.startswith(("share_", "mean_", "survival_")) or name in ("visibility", "scaled_up"):
-        return (0.0, 1.0)
-    return (0.0, math.inf)
-
-
-def _check_fields(path: Path) -> None:
-    """Every line of the CSV has as many fields as its header (:func:`sim.csvfields.field_count_mismatch`)."""
-    import csv
-
-    from sim.csvfields import field_count_problem
-
-    try:
-        bad = field_count_problem(path)
-    except (UnicodeDecodeError, csv.Error) as err:
-        raise ForecastError(f"--observed {path}: cannot be read as CSV ({err})") from None
-    if bad is not None:
-        raise ForecastError(f"{path}: row {bad[0]}: {bad[1]}")
-
-
-# --------------------------------------------------------------------------- observed figures
-
-
-def load_observed(path: str | Path, start: str, outputs: set[str] | list[str]) -> pd.DataFrame:
-    """Read and check observed figures; add ``month`` (model month at the end of each ``date``).
-
-    ``start``: the scenario's ``run.start``; ``outputs``: allowed output names.
-    :class:`ForecastError` naming the file, row and field for a missing file or column,
-    a row with more or fewer fields than the header, an unparseable date or value, a date
-    before ``start``, an unknown output, a value the output cannot take (:func:`output_range`)
-    or a second figure for the same output and month.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ForecastError(f"--observed {path}: no such file")
-    _check_fields(path)
-    try:
-        df = pd.read_csv(path, dtype={"date": str, "output": str, "source": str}, keep_default_na=False,
-                         index_col=False)
-    except FileNotFoundError:
-        raise ForecastError(f"--observed {path}: no such file") from None
-    except (OSError, ValueError, pd.errors.ParserError) as err:
-        raise ForecastError(f"--observed {path}: cannot be read as CSV ({err})") from None
-    missing = [c for c in COLUMNS if c not in df.columns]
-    if missing:
-        raise ForecastError(f"{path}: missing column(s) {missing}; needs {list(COLUMNS)}, has {list(df.columns)}")
-    if df.empty:
-        raise ForecastError(f"{path}: no observed figures (needs at least one row)")
-    months, values = [], []
-    seen: dict[tuple[int, str], int] = {}
-    for i, row in df.iterrows():
-        where = f"{path}: row {int(i) + 2}"  # header is line 1
-        try:
-            parse_year_month(row["date"])
-        except ValueError as err:
-            raise ForecastError(f"{where}: field date {row['date']!r}: {err}") from None
-        m = month_index(row["date"], start)
-        if m < 0:
-            raise ForecastError(f"{where}: field date {row['date']} is before run.start {start}; allowed: {start} or later")
-        if row["output"] not in outputs:
-            raise ForecastError(f"{where}: field output {row['output']!r} is not a model output; allowed: "
-                                f"{', '.join(sorted(outputs))}")
-        try:
-            v = float(row["value"])
-        except (TypeError, ValueError):
-            v = math.nan
-        if not math.isfinite(v):
-            raise ForecastError(f"{where}: field value {row['value']!r} is not a finite number")
-        lo, hi = output_range(row["output"])
-        if not lo <= v <= hi:
-            allowed = f"{lo:g} or more" if hi == math.inf else f"{lo:g} to {hi:g}"
-            raise ForecastError(f"{where}: field value {row['value']} is outside what {row['output']} can be; "
-                                f"allowed: {allowed}")
-        key = (m, row["output"])
-        if key in seen:
-            raise ForecastError(f"{where}: date {row['date']} and output {row['output']} repeat row {seen[key]}; "
-                                "one figure per output and month")
-        seen[key] = int(i) + 2
-        months.append(float(m + 1))
-        values.append(v)
-    fit = [True] * len(df)
-    if "fit" in df.columns:
-        for i, v in enumerate(df["fit"]):
-            try:
-                fit[i] = parse_fit(v)
-            except ValueError as err:
-                raise ForecastError(f"{path}: row {i + 2}: field fit {err}") from None
-        if not any(fit):
-            raise ForecastError(f"{path}: field fit is 'no' on every row; at least one figure must be fitted")
-    out = df[list(COLUMNS)].copy()
-    out["value"] = values
-    out["month"] = months
-    out["check_only"] = [not f for f in fit]
-    return out.sort_values(["month", "output"], kind="stable").reset_index(drop=True)
-
-
-def parse_param(text: str) -> tuple[str, tuple[float, float]]:
-    """``"organisations.q=0.1:0.9"`` -> ``("organisations.q", (0.1, 0.9))``, checked against the schema."""
-    from sim.params import numeric_field_is_int, numeric_field_range
-
-    name, sep, rng = text.partition("=")
-    lo_s, sep2, hi_s = rng.partition(":")
-    try:
-        if not sep or not sep2:
-            raise ValueError("expected dotted.name=LOW:HIGH")
-        lo, hi = float(lo_s), float(hi_s)
-        if not lo < hi:
-            raise ValueError("LOW must be < HIGH")
-        allowed = numeric_field_range(name.strip())
-        if lo < allowed[0] or hi > allowed[1]:
-            raise ValueError(f"range leaves the field's allowed range [{allowed[0]:g}, {allowed[1]:g}]")
-        if numeric_field_is_int(name.strip()) and not (lo.is_integer() and hi.is_integer()):
-            raise ValueError("an integer field: LOW and HIGH must be whole numbers")
-    except ValueError as err:
-        raise ForecastError(f"--param {text!r}: {err}") from None
-    return name.strip(), (lo, hi)
 
 
 # --------------------------------------------------------------------------- simulator
@@ -316,6 +178,9 @@ class Forecast:
     """The observed figures with ``month``, ``check_only`` (the CSV's ``fit = no``), ``fitted`` (used in the fit),
     ``median``, ``lo90``, ``hi90``, ``covered``."""
     summary: dict[str, Any]
+    replicate: pd.DataFrame | None = None
+    """With ``replicate_check``: the band of fresh paths from the start (``date,output,median,lo90,hi90``), the
+    replicate check the observed figures' ``replicate_*`` columns come from; else None."""
 
 
 def _cpu_seconds() -> float:
@@ -382,12 +247,19 @@ def fresh_predictive(
     return _paths(pred_sim, horizon, jobs, None, workers, progress), {"conditioned": False}
 
 
+def _posterior_rows(post: pd.DataFrame, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """``draws`` row numbers of the weighted posterior, drawn with replacement."""
+    w = post["weight"].to_numpy(float)
+    return rng.choice(len(post), size=draws, p=w / w.sum())
+
+
+def _theta(post: pd.DataFrame, i: int) -> dict[str, float]:
+    return {n: float(post.iloc[i][n]) for n in post.columns if n != "weight"}
+
+
 def _posterior_draws(post: pd.DataFrame, draws: int, rng: np.random.Generator) -> list[dict[str, float]]:
     """``draws`` parameter sets drawn from the weighted posterior (with replacement)."""
-    w = post["weight"].to_numpy(float)
-    idx = rng.choice(len(post), size=draws, p=w / w.sum())
-    names = [c for c in post.columns if c != "weight"]
-    return [{n: float(post.iloc[i][n]) for n in names} for i in idx]
+    return [_theta(post, i) for i in _posterior_rows(post, draws, rng)]
 
 
 def _paths(pred_sim: CaseSimulator, horizon: float, jobs: list[tuple[dict[str, float], int]],
@@ -403,10 +275,11 @@ def _paths(pred_sim: CaseSimulator, horizon: float, jobs: list[tuple[dict[str, f
 
 
 MAX_TRIES = 40
-"""Paths tried per predictive draw before its closest one is taken (:func:`conditioned_predictive`)."""
+"""Fresh paths tried per predictive draw before it continues its particle's own fit run (:func:`conditioned_predictive`)."""
 
 CLOSEST_SHARE = 0.05
-"""Above this share of draws taking their closest path, ``sim forecast`` warns that the band is looser than the fit."""
+"""Above this share of draws taking their closest path (only when the fit kept no seeds), ``sim forecast`` warns that
+the band is looser than the fit."""
 
 
 def fit_tolerance(db: str | Path, history_id: int, target: np.ndarray) -> float:
@@ -439,6 +312,7 @@ def conditioned_predictive(
     seed: int,
     workers: int = 1,
     progress: Progress | None = None,
+    recorded: list[int | None] | None = None,
 ) -> tuple[list[np.ndarray], dict[str, Any]]:
     """Posterior-predictive paths that went through the fitted figures: ``(trajectories, summary)``.
 
@@ -451,11 +325,18 @@ def conditioned_predictive(
     draw is a sample of ABC's joint posterior of parameters and path, whose continuation is the
     forecast; fresh runs from the posterior's parameters alone would forget where the early
     figures put the path and give a band as wide as the model's chance over the whole span
-    (wider than the truth needs: a branching spread's early luck compounds). After
-    ``MAX_TRIES`` a draw takes its closest try (counted in ``summary["closest_taken"]``).
+    (wider than the truth needs: a branching spread's early luck compounds).
+
+    A draw whose parameters rarely pass (an unlikely path the fit happened to accept) finds
+    none in ``MAX_TRIES`` fresh seeds; it then continues its particle's own accepted fit run,
+    ``recorded[row]`` (:func:`sim.explore.calibrate.accepted_seeds`): that run is itself a draw of
+    the path given the parameters and passing, the very distribution the fresh tries sample, so
+    the band stays exact (counted in ``summary["recorded_taken"]``). Only without a recorded seed
+    does a draw take its closest try (``summary["closest_taken"]``, a band looser than the fit).
     Rounds run try ``r`` of every draw still open, so the result does not depend on ``workers``.
     """
-    thetas = _posterior_draws(post, draws, np.random.default_rng([seed, 20261201]))
+    rows = _posterior_rows(post, draws, np.random.default_rng([seed, 20261201]))
+    thetas = [_theta(post, int(i)) for i in rows]
     seeds = np.random.default_rng([seed, 20261202]).integers(2**31, 2**62, size=(draws, MAX_TRIES))  # ABC: < 2**31
     y = np.asarray(target, float)  # the fit's own distance (sim.explore.calibrate): RMSE, inf if not finite
     chosen: dict[int, int] = {}
@@ -479,17 +360,20 @@ def conditioned_predictive(
                     best[i] = (d, r)
             if progress:
                 progress("predictive paths through the fitted figures", len(chosen), draws)
-        closest = [i for i in range(draws) if i not in chosen]
+        seed_of = {i: int(seeds[i, r]) for i, r in chosen.items()}
+        own = [i for i in range(draws) if i not in chosen and recorded and recorded[rows[i]] is not None]
+        for i in own:
+            seed_of[i] = int(recorded[rows[i]])  # type: ignore[index, arg-type]
+        closest = [i for i in range(draws) if i not in seed_of]
         for i in closest:
-            chosen[i] = best.get(i, (math.inf, 0))[1]
-        trajs = _paths(pred_sim, horizon, [(thetas[i], int(seeds[i, chosen[i]])) for i in range(draws)], ex, workers,
-                       progress)
+            seed_of[i] = int(seeds[i, best.get(i, (math.inf, 0))[1]])
+        trajs = _paths(pred_sim, horizon, [(thetas[i], seed_of[i]) for i in range(draws)], ex, workers, progress)
     finally:
         if ex is not None:
             ex.shutdown()
     summary = {"conditioned": True, "tolerance": round(tol, 6), "screening_runs": tried,
-               "acceptance": round(draws / tried, 3) if tried else None, "closest_taken": len(closest),
-               "max_tries": MAX_TRIES}
+               "acceptance": round((draws - len(own) - len(closest)) / tried, 3) if tried else None,
+               "recorded_taken": len(own), "closest_taken": len(closest), "max_tries": MAX_TRIES}
     return trajs, summary
 
 
@@ -522,8 +406,9 @@ def forecast(
     progress: Progress | None = None,
     distance: str = "rmse",
     band: str = "conditioned",
+    replicate_check: bool = False,
 ) -> Forecast:
-    """Fit ``bounds`` to ``observed`` (from :func:`load_observed`) by ABC-SMC and forecast to ``until``.
+    """Fit ``bounds`` to ``observed`` (from :func:`sim.validation.observed.load_observed`) by ABC-SMC and forecast to ``until``.
 
     ``base``: the scenario as a dict (``extends`` resolved); ``start``: its ``run.start``.
     ``population``/``generations``: ABC-SMC budget (about ``population * (1 + 2 * (generations - 1))``
@@ -538,6 +423,11 @@ def forecast(
     :func:`conditioned_predictive`: the forecast of what comes next) or ``"fresh"`` (parameters from
     the posterior, any path: the replicate check of whether the model can produce the figures at
     all, :func:`fresh_predictive`).
+    ``replicate_check``: also check every observed figure against fresh paths from the start (the
+    posterior predictive check, a test a fitted figure can fail; a conditioned band holds its fitted
+    figures by construction): columns ``replicate_median``, ``replicate_lo90``, ``replicate_hi90``,
+    ``replicate_covered`` of ``observed`` and :attr:`Forecast.replicate` (with ``band = "fresh"`` the
+    band's own paths, no extra runs).
     """
     if band not in BANDS:
         raise ForecastError(f"--band {band!r}: allowed {' or '.join(BANDS)}")
@@ -589,20 +479,20 @@ def forecast(
     pred_sim = CaseSimulator(base, tuple(outputs), (horizon,), (1.0,), tuple(int_fields))
     if band == "conditioned":
         tol = fit_tolerance(res.db, res.history_id, target)
+        from sim.explore.calibrate import accepted_seeds
+
         trajs, pred = conditioned_predictive(sim, pred_sim, post, target, tol, draws=draws, horizon=horizon,
-                                             seed=seed, workers=workers, progress=progress)
+                                             seed=seed, workers=workers, progress=progress,
+                                             recorded=accepted_seeds(res.db, res.history_id, post))
+        fresh = (fresh_predictive(pred_sim, post, draws=draws, horizon=horizon, seed=seed, workers=workers,
+                                  progress=progress)[0] if replicate_check else None)
     else:
         trajs, pred = fresh_predictive(pred_sim, post, draws=draws, horizon=horizon, seed=seed, workers=workers,
                                        progress=progress)
-    arr = np.stack(trajs)  # draws x outputs x months
-    lo, med, hi = np.quantile(arr, [0.05, 0.5, 0.95], axis=0)
+        fresh = trajs if replicate_check else None
     dates = [date_of(m - 1, start) for m in range(1, int(horizon) + 1)]
-    table = pd.DataFrame([{"date": d, "output": o, "median": med[j, k], "lo90": lo[j, k], "hi90": hi[j, k]}
-                          for j, o in enumerate(outputs) for k, d in enumerate(dates)])
-    k_of = {d: k for k, d in enumerate(dates)}
-    for col, a in (("median", med), ("lo90", lo), ("hi90", hi)):
-        obs[col] = [a[outputs.index(o), k_of[d]] for o, d in zip(obs["output"], obs["date"], strict=True)]
-    obs["covered"] = (obs["value"] >= obs["lo90"]) & (obs["value"] <= obs["hi90"])
+    table = _band_at_figures(trajs, outputs, dates, obs, "")
+    replicate = None if fresh is None else _band_at_figures(fresh, outputs, dates, obs, "replicate_")
     summary = {
         "parameters": _quantiles(post),
         "bounds": {k: list(v) for k, v in bounds.items()},
@@ -615,6 +505,8 @@ def forecast(
                                      "values in the last population (pyabc AdaptivePNormDistance, p = 2)")),
         "draws": draws,
         "predictive": pred,
+        "replicate_check": None if replicate is None else {
+            "draws": draws, "figures": len(obs), "covered": int(obs["replicate_covered"].sum())},
         "fit_simulations": fit_runs,
         "seed": seed,
         "start": start,
@@ -624,7 +516,25 @@ def forecast(
         "seconds": round(time.time() - t0, 1),
         "cpu_seconds": round(_cpu_seconds() - cpu0, 1),
     }
-    return Forecast(table, post, obs, summary)
+    return Forecast(table, post, obs, summary, replicate)
+
+
+def _band_at_figures(trajs: list[np.ndarray], outputs: list[str], dates: list[str], obs: pd.DataFrame,
+                     prefix: str) -> pd.DataFrame:
+    """The band of ``trajs`` (draws of outputs x months) per month and output.
+
+    Sets ``obs``' ``{prefix}median``, ``{prefix}lo90``, ``{prefix}hi90`` and ``{prefix}covered`` (the
+    figure inside the band) at every figure.
+    """
+    arr = np.stack(trajs)  # draws x outputs x months
+    lo, med, hi = np.quantile(arr, [0.05, 0.5, 0.95], axis=0)
+    table = pd.DataFrame([{"date": d, "output": o, "median": med[j, k], "lo90": lo[j, k], "hi90": hi[j, k]}
+                          for j, o in enumerate(outputs) for k, d in enumerate(dates)])
+    k_of = {d: k for k, d in enumerate(dates)}
+    for col, a in (("median", med), ("lo90", lo), ("hi90", hi)):
+        obs[prefix + col] = [a[outputs.index(o), k_of[d]] for o, d in zip(obs["output"], obs["date"], strict=True)]
+    obs[prefix + "covered"] = (obs["value"] >= obs[prefix + "lo90"]) & (obs["value"] <= obs[prefix + "hi90"])
+    return table
 
 
 def plot_forecast(fc: Forecast, path: Path, title: str, markers: list[Any] | None = None) -> None:
@@ -639,6 +549,10 @@ def plot_forecast(fc: Forecast, path: Path, title: str, markers: list[Any] | Non
     for ax, o in zip(axes[:, 0], outputs, strict=True):
         b = fc.band[fc.band["output"] == o]
         x = pd.PeriodIndex(b["date"], freq="M").to_timestamp(how="end")
+        if fc.replicate is not None and fc.summary.get("predictive", {}).get("conditioned"):
+            r = fc.replicate[fc.replicate["output"] == o]
+            ax.fill_between(x, r["lo90"], r["hi90"], facecolor="none", edgecolor="tab:gray", hatch="///", lw=0,
+                            alpha=0.6, label="90 % band, fresh paths (replicate check)")
         ax.fill_between(x, b["lo90"], b["hi90"], color="tab:blue", alpha=0.25, label="90 % band")
         ax.plot(x, b["median"], color="tab:blue", label="median")
         ob = fc.observed[fc.observed["output"] == o]
@@ -662,8 +576,13 @@ def plot_forecast(fc: Forecast, path: Path, title: str, markers: list[Any] | Non
 
 
 def write_forecast(fc: Forecast, folder: Path, title: str, manifest: dict[str, Any], markers: list[Any] | None = None) -> None:
-    """Write ``forecast.csv``, ``forecast.png``, ``posterior.csv``, ``forecast.json``, ``manifest.json`` into ``folder``."""
+    """Write ``forecast.csv``, ``forecast.png``, ``posterior.csv``, ``forecast.json``, ``manifest.json`` into ``folder``.
+
+    With a replicate check (:attr:`Forecast.replicate`) also ``replicate.csv`` (its band, the same columns).
+    """
     fc.band.to_csv(folder / "forecast.csv", index=False, float_format="%.6g")
+    if fc.replicate is not None:
+        fc.replicate.to_csv(folder / "replicate.csv", index=False, float_format="%.6g")
     fc.posterior.to_csv(folder / "posterior.csv", index=False)
     plot_forecast(fc, folder / "forecast.png", title, markers)
     (folder / "forecast.json").write_text(json.dumps(fc.summary, indent=2, default=str) + "\n", encoding="utf-8")

@@ -117,6 +117,9 @@ def register(app: typer.Typer) -> None:
             "conditioned (default: every predictive path passes through the fitted figures, the forecast of what "
             "comes next) or fresh (paths from the start: the check that the model can produce the figures)."))
         ] = "conditioned",
+        replicate_check: Annotated[bool, typer.Option("--replicate-check", help=(
+            "Also run the posterior's parameters from the start with fresh seeds and check every observed figure "
+            "against their band (replicate.csv; a test a fitted figure can fail)."))] = False,
         workers: Annotated[int, typer.Option("--workers", min=1, help="Processes (results do not depend on how many).")] = 2,
         set_: Annotated[list[str] | None, typer.Option("--set", help="Fixed override dotted.key=value.")] = None,
         overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier --out whole.")] = False,
@@ -127,16 +130,8 @@ def register(app: typer.Typer) -> None:
         from sim.outdir import commit_output, discard_output
         from sim.params import numeric_field_is_int
         from sim.scenario import apply_overrides, read_scenario_data, resolve_scenario_path
-        from sim.validation.forecast import (
-            BANDS,
-            CLOSEST_SHARE,
-            LOW_ESS_SHARE,
-            ForecastError,
-            forecast,
-            load_observed,
-            parse_param,
-            write_forecast,
-        )
+        from sim.validation.forecast import BANDS, CLOSEST_SHARE, LOW_ESS_SHARE, forecast, write_forecast
+        from sim.validation.observed import ForecastError, load_observed, parse_param
 
         sc = load_or_exit(scenario, set_)
         source = resolve_scenario_path(scenario)
@@ -202,14 +197,15 @@ def register(app: typer.Typer) -> None:
 
                 fc = forecast(base, obs, bounds, until, ckpt, start=start, population=population,
                               generations=generations, draws=draws, workers=workers, seed=seed, fit_until=fit_until,
-                              int_fields=int_fields, progress=progress, distance=distance, band=band)
+                              int_fields=int_fields, progress=progress, distance=distance, band=band,
+                              replicate_check=replicate_check)
             from sim.interventions import markers
 
             marks = markers(sc)
             manifest = {"command": "forecast", "scenario": str(source), "observed": str(observed),
                         "parameters": list(bounds), "until": until, "fit_until": fit_until, "seed": seed,
                         "population": population, "generations": generations, "draws": draws, "distance": distance,
-                        "band": band}
+                        "band": band, "replicate_check": replicate_check}
             write_forecast(fc, tmp, f"{sc.name}: posterior-predictive forecast (median, 90 % band)", manifest, marks)
             shutil.copyfile(ckpt, tmp / "abc.db")
         except ForecastError as err:
@@ -232,10 +228,18 @@ def register(app: typer.Typer) -> None:
             console.print(f"  {why}: {o['date']} {o['output']} {o['value']:g}: band {o['lo90']:.4g}-{o['hi90']:.4g} "
                           f"(median {o['median']:.4g}, width {width:.2f} x the median), "
                           f"{'inside' if bool(o['covered']) else 'OUTSIDE'}")
+        rc = fc.summary.get("replicate_check")
+        if rc:
+            miss = [f"{o['date']} {o['output']} {o['value']:g} (band {o['replicate_lo90']:.4g}-{o['replicate_hi90']:.4g})"
+                    for _, o in cov.iterrows() if not bool(o["replicate_covered"])]
+            console.print(f"  replicate check (fresh paths from the start): {rc['covered']} of {rc['figures']} observed "
+                          f"figures inside their 90 % band" + (f"; outside: {', '.join(miss)}" if miss else ""))
         pred = fc.summary["predictive"]
         if pred["conditioned"]:
             console.print(f"  predictive paths through the fitted figures: {pred['screening_runs']} runs tried for "
-                          f"{draws} paths (tolerance {pred['tolerance']:.3g}, the largest distance the fit accepted)")
+                          f"{draws} paths (tolerance {pred['tolerance']:.3g}, the largest distance the fit accepted)"
+                          + (f"; {pred['recorded_taken']} found none in {pred['max_tries']} fresh tries and continue "
+                             "the run their particle was accepted with" if pred.get("recorded_taken") else ""))
             if pred["closest_taken"] > CLOSEST_SHARE * draws:
                 console.print(f"warning: {pred['closest_taken']} of {draws} draws found no path through the figures in "
                               f"{pred['max_tries']} tries and took their closest: the band is looser than the fit")

@@ -52,6 +52,7 @@ def figures(key: str) -> tuple[Figure, ...]:
     """The documented figures of case ``key`` with their stored bands (empty if the case has no figures)."""
     from sim.scenario import load_scenario
     from sim.validation.cases import RESULTS, observed_path
+    from sim.validation.forecast import replicate_band
     from sim.validation.observed import parse_fit
 
     path = observed_path(key)
@@ -68,9 +69,9 @@ def figures(key: str) -> tuple[Figure, ...]:
     if stored.exists():
         for o in json.loads(stored.read_text(encoding="utf-8")).get("observed", []):
             # a live run starts from the start, as the replicate check's fresh paths do (a stored forecast's own
-            # band passes through the figures); older results without the check had the fresh band as their band
-            pre = "replicate_" if "replicate_lo90" in o else ""
-            band[(o["date"], o["output"])] = (float(o[pre + "lo90"]), float(o[pre + "hi90"]))
+            # band passes through the figures)
+            r = replicate_band(o)
+            band[(o["date"], o["output"])] = (float(r["lo90"]), float(r["hi90"]))
     out = []
     for r in obs.itertuples(index=False):
         lo, hi = band.get((r.date, r.output), (None, None))

@@ -183,6 +183,23 @@ class Forecast:
     replicate check the observed figures' ``replicate_*`` columns come from; else None."""
 
 
+BAND_FIELDS: tuple[str, ...] = ("median", "lo90", "hi90", "covered")
+"""A figure's band in forecast.json's ``observed`` rows (the replicate check's carry the prefix ``replicate_``)."""
+
+
+def replicate_band(row: dict[str, Any]) -> dict[str, Any]:
+    """The replicate check of one figure of a stored forecast (a row of forecast.json's ``observed``).
+
+    ``median``, ``lo90``, ``hi90`` [units of the output] and ``covered`` of fresh paths from the
+    start (``sim forecast --replicate-check``): the band a new run of the scenario, which starts
+    from the start too, is judged by. :class:`ForecastError` for a forecast written without the check.
+    """
+    if "replicate_lo90" not in row:
+        raise ForecastError(f"figure {row.get('date')} {row.get('output')}: the forecast was written without "
+                            "--replicate-check; rerun it with the check")
+    return {k: row[f"replicate_{k}"] for k in BAND_FIELDS}
+
+
 def _cpu_seconds() -> float:
     """CPU time of this process and its finished children (pyabc's and the pool's workers) [s]."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -553,7 +570,9 @@ def plot_forecast(fc: Forecast, path: Path, title: str, markers: list[Any] | Non
             r = fc.replicate[fc.replicate["output"] == o]
             ax.fill_between(x, r["lo90"], r["hi90"], facecolor="none", edgecolor="tab:gray", hatch="///", lw=0,
                             alpha=0.6, label="90 % band, fresh paths (replicate check)")
-        ax.fill_between(x, b["lo90"], b["hi90"], color="tab:blue", alpha=0.25, label="90 % band")
+        through = fc.summary.get("predictive", {}).get("conditioned")
+        ax.fill_between(x, b["lo90"], b["hi90"], color="tab:blue", alpha=0.25,
+                        label="90 % band, paths through the fitted figures" if through else "90 % band")
         ax.plot(x, b["median"], color="tab:blue", label="median")
         ob = fc.observed[fc.observed["output"] == o]
         ox = pd.PeriodIndex(ob["date"], freq="M").to_timestamp(how="end")
@@ -587,3 +606,23 @@ def write_forecast(fc: Forecast, folder: Path, title: str, manifest: dict[str, A
     plot_forecast(fc, folder / "forecast.png", title, markers)
     (folder / "forecast.json").write_text(json.dumps(fc.summary, indent=2, default=str) + "\n", encoding="utf-8")
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def read_forecast(folder: str | Path) -> Forecast:
+    """A forecast folder written by :func:`write_forecast` (``sim forecast --out``), read back.
+
+    ``band``, ``posterior`` and ``replicate`` (None without ``replicate.csv``) from their CSVs,
+    ``summary`` from ``forecast.json`` and ``observed`` from its ``observed`` rows (without
+    ``month``). Writing it again gives the same CSV and JSON files; used to redraw a stored
+    forecast's plot without refitting (``python -m sim.validation.cases --replot``).
+    """
+    folder = Path(folder)
+    need = [folder / n for n in ("forecast.csv", "posterior.csv", "forecast.json")]
+    missing = [p.name for p in need if not p.exists()]
+    if missing:
+        raise ForecastError(f"{folder}: not a stored forecast (missing {', '.join(missing)})")
+    summary = json.loads((folder / "forecast.json").read_text(encoding="utf-8"))
+    band = pd.read_csv(folder / "forecast.csv", dtype={"date": str, "output": str})
+    rep = folder / "replicate.csv"
+    replicate = pd.read_csv(rep, dtype={"date": str, "output": str}) if rep.exists() else None
+    return Forecast(band, pd.read_csv(folder / "posterior.csv"), pd.DataFrame(summary["observed"]), summary, replicate)

@@ -156,11 +156,13 @@ def test_what_a_miss_teaches_quotes_its_baseline(key: str) -> None:
     """A hold-out miss is explained against the constant-rate baseline (sim.validation.baseline) from the same
     figures: the case's text quotes the baseline's band and width as computed from the stored hold-out."""
     from sim.validation.cases import _baseline, _fmt
+    from sim.validation.forecast import read_forecast
 
     h = _holdout(key)
+    hf = read_forecast(RESULTS / f"{key}-holdout")
     case = next(c for c in CASES if c.key == key)
     held = [o for o in h["observed"] if not o["fitted"] and not o.get("check_only", False)]
-    bases = [b for b in (_baseline(key, h, o) for o in held) if b is not None]
+    bases = [b for b in (_baseline(hf, o) for o in held) if b is not None]
     assert bases, key
     for b in bases:
         assert f"{_fmt(b.lo)}-{_fmt(b.hi)}" in case.teaches and f"{b.width_over_median:.2f} times" in case.teaches, (key, b)

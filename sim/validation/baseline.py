@@ -18,6 +18,7 @@ social investment funds).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from scipy import stats
 
@@ -66,22 +67,26 @@ def constant_rate_band(points: list[tuple[str, float]], at: str, level: float = 
     a0, b0 = prior
     if a0 <= 0 or b0 < 0:
         raise ValueError(f"constant_rate_band: prior shape {a0} must be > 0 and rate {b0} >= 0")
-    (d0, v0), (d1, v1) = points[0], points[-1]
-    t, h = months_between(d0, d1), months_between(d1, at)
-    if t <= 0 or h <= 0:
+    (d0, _), (d1, v1) = points[0], points[-1]
+    if months_between(d0, d1) <= 0 or months_between(d1, at) <= 0:
         raise ValueError(f"constant_rate_band: need origin {d0} < last figure {d1} < {at}")
-    n = max(v1 - v0, 0.0)
-    r, p = a0 + n, (b0 + t) / (b0 + t + h)
-    pred = stats.nbinom(r, p)
+    n, t, pred = _predictive(points, at, prior)
     lo, med, hi = pred.ppf([(1 - level) / 2, 0.5, (1 + level) / 2])
     return BaselineBand(at, float(v1 + med), float(v1 + lo), float(v1 + hi), (a0 + n) / (b0 + t), n, t)
+
+
+def _predictive(points: list[tuple[str, float]], at: str, prior: tuple[float, float]) -> tuple[float, int, Any]:
+    """``n`` new adoptions over ``t`` months, and the negative binomial of the adoptions from the last point to ``at``."""
+    a0, b0 = prior
+    (d0, v0), (d1, v1) = points[0], points[-1]
+    t, h = months_between(d0, d1), months_between(d1, at)
+    n = max(v1 - v0, 0.0)
+    return n, t, stats.nbinom(a0 + n, (b0 + t) / (b0 + t + h))
 
 
 def predictive_mass(points: list[tuple[str, float]], at: str, band: BaselineBand,
                     prior: tuple[float, float] = JEFFREYS) -> float:
     """The predictive probability that the count at ``at`` lies inside ``band`` (>= its level: counts are whole)."""
-    a0, b0 = prior
-    (d0, v0), (d1, v1) = points[0], points[-1]
-    t, h = months_between(d0, d1), months_between(d1, at)
-    pred = stats.nbinom(a0 + max(v1 - v0, 0.0), (b0 + t) / (b0 + t + h))
+    v1 = points[-1][1]
+    pred = _predictive(points, at, prior)[2]
     return float(pred.cdf(band.hi - v1) - pred.cdf(band.lo - v1 - 1))

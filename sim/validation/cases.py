@@ -27,6 +27,7 @@ from sim.params import SCENARIO_DIR
 
 if TYPE_CHECKING:
     from sim.validation.baseline import BaselineBand
+    from sim.validation.forecast import Forecast
 
 ROOT = SCENARIO_DIR.parent
 DOCS = ROOT / "docs"
@@ -254,26 +255,21 @@ def _summary(key: str, holdout: bool = False) -> dict | None:
     return json.loads(p.read_text(encoding="utf-8")) if p.exists() else None
 
 
-def _replicate(o: dict) -> dict:
-    """A stored figure's replicate-check band (:func:`sim.validation.forecast.replicate_band`)."""
-    from sim.validation.forecast import replicate_band
+def _stored(key: str, holdout: bool = False) -> Forecast | None:
+    """A case's stored result (:func:`sim.validation.forecast.read_forecast`), or None if it has none."""
+    from sim.validation.forecast import read_forecast
 
-    return replicate_band(o)
+    folder = RESULTS / (f"{key}-holdout" if holdout else key)
+    return read_forecast(folder) if (folder / "forecast.json").exists() else None
 
 
-def _forecast_words(key: str, s: dict) -> str:
-    """The stored full fit's forecast at its last month, per fitted output: through the figures, and fresh.
-
-    ``s``: the fit's summary (its forecast.json), which names the fitted outputs.
-    """
-    folder = RESULTS / key
-    if not (folder / "forecast.csv").exists() or not (folder / "replicate.csv").exists():
+def _forecast_words(fc: Forecast) -> str:
+    """A stored full fit's forecast at its last month, per fitted output: through the figures, and fresh."""
+    if fc.replicate is None:
         return ""
-    import pandas as pd
-
-    band, fresh = pd.read_csv(folder / "forecast.csv"), pd.read_csv(folder / "replicate.csv")
+    band, fresh = fc.band, fc.replicate
     last = band["date"].iloc[-1]
-    fitted = list(dict.fromkeys(o["output"] for o in s.get("observed", []) if o.get("fitted", True)))
+    fitted = list(dict.fromkeys(o["output"] for o in fc.summary.get("observed", []) if o.get("fitted", True)))
     parts = []
     for out in fitted:
         b = band[(band["date"] == last) & (band["output"] == out)].iloc[0]
@@ -283,26 +279,21 @@ def _forecast_words(key: str, s: dict) -> str:
     return f" Forecast for {last}, from paths through every figure: " + "; ".join(parts) + "."
 
 
-def _baseline(key: str, h: dict, o: dict) -> BaselineBand | None:
-    """The constant-rate baseline (:mod:`sim.validation.baseline`) for a held-out figure ``o`` of hold-out ``h``.
+def _baseline(fc: Forecast, o: dict) -> BaselineBand | None:
+    """The constant-rate baseline (:mod:`sim.validation.baseline`) for a held-out figure ``o`` of hold-out ``fc``.
 
     Its points: the run's first month (the stored band's median, the case's start) and the fitted
     figures of the same output. ``None`` when that output has no fitted figure (nothing to learn a
     rate from) or its figures are not a growing count.
     """
-    import csv
-
     from sim.validation.baseline import constant_rate_band
 
-    fitted = sorted((f["date"], float(f["value"])) for f in h["observed"] if f["fitted"] and f["output"] == o["output"])
-    band = RESULTS / f"{key}-holdout" / "forecast.csv"
-    if not fitted or not band.exists():
+    fitted = sorted((f["date"], float(f["value"])) for f in fc.summary["observed"]
+                    if f["fitted"] and f["output"] == o["output"])
+    own = fc.band[fc.band["output"] == o["output"]]
+    if not fitted or own.empty:
         return None
-    with band.open(encoding="utf-8") as fh:
-        first = next((r for r in csv.DictReader(fh) if r["output"] == o["output"]), None)
-    if first is None:
-        return None
-    points = [(first["date"], float(first["median"])), *fitted]
+    points = [(str(own["date"].iloc[0]), float(own["median"].iloc[0])), *fitted]
     values = [v for _, v in points]
     if values != sorted(values) or any(v != int(v) for v in values) or fitted[-1][0] >= o["date"]:
         return None
@@ -317,14 +308,14 @@ def replot(key: str, holdout: bool = False) -> bool:
     """
     from sim.interventions import markers
     from sim.scenario import load_scenario
-    from sim.validation.forecast import plot_forecast, read_forecast
+    from sim.validation.forecast import forecast_title, plot_forecast
 
-    folder = RESULTS / (f"{key}-holdout" if holdout else key)
-    if not (folder / "forecast.json").exists():
+    fc = _stored(key, holdout)
+    if fc is None:
         return False
     sc = load_scenario(f"cases/{key}")
-    plot_forecast(read_forecast(folder), folder / "forecast.png",
-                  f"{sc.name}: posterior-predictive forecast (median, 90 % band)", markers(sc))
+    plot_forecast(fc, RESULTS / (f"{key}-holdout" if holdout else key) / "forecast.png", forecast_title(sc.name),
+                  markers(sc))
     return True
 
 
@@ -334,6 +325,8 @@ def _fmt(v: float) -> str:
 
 def write_docs(path: Path = DOCS / "cases.md") -> None:
     """``docs/cases.md`` from the stored results, the presets' headers and :data:`CASES`."""
+    from sim.validation.forecast import replicate_band
+
     lines = [
         "# The case library: Swedish scaling histories reproduced",
         "",
@@ -418,20 +411,21 @@ def write_docs(path: Path = DOCS / "cases.md") -> None:
                   preset_path(case.key).read_text(encoding="utf-8").splitlines() if ln.startswith("#")]
         lines += ["Documented figures and how the preset uses them (from the preset's header):", "", "```",
                   *header[2:], "```", ""]
-        s = _summary(case.key)
+        fc = _stored(case.key)
+        s = None if fc is None else fc.summary
         if s is None:
             lines += ["*Not calibrated yet* (`python -m sim.validation.cases " + case.key + "`).", ""]
         else:
             lines += ["| date | output | documented | fitted | simulated median | 90 % band | inside | source |",
                       "|---|---|---:|---|---:|---|---|---|"]
             for o in s["observed"]:
-                r = _replicate(o)
+                r = replicate_band(o)
                 lines.append(f"| {o['date']} | `{o['output']}` | {_fmt(o['value'])} | "
                              f"{'no (checked)' if o.get('check_only') else 'yes'} | {_fmt(r['median'])} | "
                              f"{_fmt(r['lo90'])} - {_fmt(r['hi90'])} | {'yes' if r['covered'] else '**no**'} | "
                              f"{o['source']} |")
             lines += ["", "Simulated: the replicate check (the posterior's parameters run from the start with fresh "
-                      "seeds, free to miss the figures)." + _forecast_words(case.key, s)]
+                      "seeds, free to miss the figures)." + _forecast_words(fc)]
             pars = ", ".join(f"`{k}` {v['q50']:.3g} [{v['q05']:.3g}, {v['q95']:.3g}]" for k, v in s["parameters"].items())
             cost = f"{s['seconds']:.0f} s wall" + (f", {s['cpu_seconds']:.0f} s CPU" if "cpu_seconds" in s else "")
             ess = s["effective_sample_size"]
@@ -440,13 +434,14 @@ def write_docs(path: Path = DOCS / "cases.md") -> None:
                       f"(RMSE of sqrt(figure / largest of its output)), {s['draws']} predictive runs "
                       f"({_band_words(s)}), {cost}.", "",
                       f"![{case.key}](img/cases/{case.key}/forecast.png)", ""]
-        h = _summary(case.key, holdout=True)
-        if h is not None:
+        hf = _stored(case.key, holdout=True)
+        h = None if hf is None else hf.summary
+        if hf is not None:
             held = [o for o in h["observed"] if not o["fitted"] and not o.get("check_only", False)]
             for o in held:
                 width = o["hi90"] - o["lo90"]
                 holdout_ok.append((bool(o["covered"]), width < o["median"]))
-                base = _baseline(case.key, h, o)
+                base = _baseline(hf, o)
                 base_cells = ("- | -" if base is None else f"{_fmt(base.lo)} - {_fmt(base.hi)}"
                               f"{'' if base.lo <= o['value'] <= base.hi else ' (**misses**)'} | "
                               f"{base.width_over_median:.2f}")

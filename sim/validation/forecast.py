@@ -594,6 +594,11 @@ def plot_forecast(fc: Forecast, path: Path, title: str, markers: list[Any] | Non
     plt.close(fig)
 
 
+def forecast_title(name: str) -> str:
+    """The title ``sim forecast`` gives the plot of scenario ``name`` (also used to redraw a stored one)."""
+    return f"{name}: posterior-predictive forecast (median, 90 % band)"
+
+
 def write_forecast(fc: Forecast, folder: Path, title: str, manifest: dict[str, Any], markers: list[Any] | None = None) -> None:
     """Write ``forecast.csv``, ``forecast.png``, ``posterior.csv``, ``forecast.json``, ``manifest.json`` into ``folder``.
 

@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
         from sim.outdir import commit_output, discard_output
         from sim.params import numeric_field_is_int
         from sim.scenario import apply_overrides, read_scenario_data, resolve_scenario_path
-        from sim.validation.forecast import BANDS, CLOSEST_SHARE, LOW_ESS_SHARE, forecast, write_forecast
+        from sim.validation.forecast import BANDS, CLOSEST_SHARE, LOW_ESS_SHARE, forecast, forecast_title, write_forecast
         from sim.validation.observed import ForecastError, load_observed, parse_param
 
         sc = load_or_exit(scenario, set_)
@@ -206,7 +206,7 @@ def register(app: typer.Typer) -> None:
                         "parameters": list(bounds), "until": until, "fit_until": fit_until, "seed": seed,
                         "population": population, "generations": generations, "draws": draws, "distance": distance,
                         "band": band, "replicate_check": replicate_check}
-            write_forecast(fc, tmp, f"{sc.name}: posterior-predictive forecast (median, 90 % band)", manifest, marks)
+            write_forecast(fc, tmp, forecast_title(sc.name), manifest, marks)
             shutil.copyfile(ckpt, tmp / "abc.db")
         except ForecastError as err:
             discard_output(tmp)

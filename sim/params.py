@@ -525,6 +525,11 @@ class CalibrationParams(_Section):
     population: int = _f(60, 10, 10_000, "Particles per ABC-SMC population [-].")
     generations: int = _f(4, 1, 50, "ABC-SMC populations (generations) run [-].")
     draws: int = _f(100, 10, 10_000, "Posterior-predictive simulations behind the forecast band [runs].")
+    min_ess: float = _f(
+        0.0, 0.0, 1.0,
+        "The posterior is the last ABC-SMC population whose effective sample size is at least this share of the "
+        "population (0: the last population): later populations that collapsed onto a few particles are not used [-].",
+    )
     distance: Literal["rmse", "adaptive"] = Field(
         "rmse",
         description=(

@@ -257,6 +257,7 @@ def test_a_checked_figure_gets_a_band_but_no_say_in_the_fit(tmp_path: Path) -> N
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", [], "nothing to fit"),
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--distance", "euclid"], "--distance"),
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--band", "wide"], "allowed conditioned or fresh"),
+        ("date,output,value,source\n2021-12,orgs_adopted,5,a\n", ["--min-ess", "1.5"], "--min-ess 1.5: allowed 0 to 1"),
         ("date,output,value,source,fit\n2021-12,orgs_adopted,5,a,maybe\n", [], "field fit"),
         ("date,output,value,source,fit\n2021-12,orgs_adopted,5,a,no\n", [], "at least one figure must be fitted"),
         # a row with one field too many: pandas would take the dates for an index and shift every column
@@ -328,6 +329,57 @@ def test_calibration_table_is_validated(tmp_path: Path) -> None:
     sc = _scenario(tmp_path, '[calibration]\ndistance = "euclid"\n')
     r = sim("forecast", str(sc), "--observed", "missing.csv", "--out", "fc", cwd=tmp_path)
     assert r.returncode == 2 and "calibration.distance" in r.stderr and "adaptive" in r.stderr, r.stderr
+    sc = _scenario(tmp_path, "[calibration]\nmin_ess = 1.2\n")
+    r = sim("forecast", str(sc), "--observed", "missing.csv", "--out", "fc", cwd=tmp_path)
+    assert r.returncode == 2 and "calibration.min_ess" in r.stderr and "1" in r.stderr, r.stderr
+
+
+def test_last_population_with_ess_keeps_the_last_one_above_the_share() -> None:
+    from sim.explore.calibrate import last_population_with_ess
+
+    ess = [40.0, 30.0, 12.0, 9.0, 3.0]  # population 0 is the prior sample: ESS = its size
+    assert last_population_with_ess(ess, 40, 0.0) == 4
+    assert last_population_with_ess(ess, 40, 0.2) == 3  # 8 particles needed: 9 of population 3 is the last above
+    assert last_population_with_ess(ess, 40, 0.3) == 2  # 12 needed: exactly met by population 2
+    assert last_population_with_ess(ess, 40, 1.0) == 0
+    assert last_population_with_ess([40.0, 41.0, 5.0, 20.0], 40, 0.5) == 3  # a later recovery counts: the last one above
+    for bad in (-0.1, 1.1):
+        with pytest.raises(ValueError, match="allowed 0 to 1"):
+            last_population_with_ess(ess, 40, bad)
+
+
+def test_min_ess_takes_an_earlier_population_as_the_posterior(tmp_path: Path) -> None:
+    """With ``min_ess`` the posterior, its epsilons, the predictive tolerance and the recorded seeds all come from
+    the population chosen, not the last: here ``min_ess = 1`` (only the equal-weight prior sample qualifies)."""
+    import pyabc
+
+    from sim.validation.forecast import fit_tolerance, stabilise
+
+    truth = _truth_series(7)
+    obs = pd.DataFrame({"date": list(FIT_DATES), "output": "orgs_adopted", "source": "synthetic",
+                        "value": [float(truth.loc[m, "orgs_adopted"]) for m in (6.0, 12.0, 18.0)]})
+    csv = tmp_path / "obs.csv"
+    obs.to_csv(csv, index=False)
+    observed = load_observed(csv, START, {"orgs_adopted"})
+    db = tmp_path / "abc.db"
+    kw = {"start": START, "population": 16, "generations": 3, "draws": 20, "seed": 3}
+    last = forecast(_base(), observed, {"organisations.q": (0.05, 0.95)}, CHECK_DATE, db, **kw)
+    assert last.summary["populations"] == 3 and "populations_run" not in last.summary  # min_ess 0: output unchanged
+    first = forecast(_base(), observed, {"organisations.q": (0.05, 0.95)}, CHECK_DATE, db, min_ess=1.0, **kw)
+    s = first.summary
+    assert s["populations"] == 1 and s["populations_run"] == 3 and len(s["epsilons"]) == 1
+    assert s["epsilons"] == last.summary["epsilons"][:1]
+    assert len(s["effective_sample_sizes"]) == 3 and s["effective_sample_sizes"][0] == pytest.approx(16.0)
+    assert s["effective_sample_sizes"][2] == pytest.approx(last.summary["effective_sample_size"], abs=0.01)
+    hist = pyabc.History(f"sqlite:///{db}")
+    df, w = hist.get_distribution(m=0, t=0)
+    assert np.sort(first.posterior["organisations.q"].to_numpy()) == pytest.approx(np.sort(df.iloc[:, 0].to_numpy()))
+    assert first.posterior["weight"].to_numpy() == pytest.approx(np.asarray(w))
+    target = stabilise(observed["value"].to_numpy(float), np.full(3, observed["value"].max()))
+    tol0, tol2 = fit_tolerance(db, hist.id, target, 0), fit_tolerance(db, hist.id, target, 2)
+    assert tol0 != tol2
+    assert s["predictive"]["tolerance"] == pytest.approx(tol0, abs=2e-6)
+    assert last.summary["predictive"]["tolerance"] == pytest.approx(tol2, abs=2e-6)
 
 
 def test_the_fit_scale_gives_counts_equal_noise() -> None:

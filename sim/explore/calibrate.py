@@ -197,20 +197,20 @@ class _AbcModel:
         return {"y": y, "seed": np.array([seed], dtype=np.int64)}
 
 
-def accepted_seeds(db: str | Path, history_id: int, posterior: pd.DataFrame) -> list[int | None]:
+def accepted_seeds(db: str | Path, history_id: int, posterior: pd.DataFrame, t: int | None = None) -> list[int | None]:
     """The seed of the run with which each row of ``posterior`` (:attr:`AbcResult.posterior`) was accepted.
 
-    A particle of the last population is a parameter set *and* a run that came within the
-    final epsilon of the target; rerunning the simulator with both gives that run again
-    (common random numbers: a longer run shares its first months). ``None`` for a row whose
-    particle has no recorded seed (a history written before seeds were kept).
+    A particle of population ``t`` (default: the last) is a parameter set *and* a run that came
+    within that population's epsilon of the target; rerunning the simulator with both gives that
+    run again (common random numbers: a longer run shares its first months). ``None`` for a row
+    whose particle has no recorded seed (a history written before seeds were kept).
     """
     import pyabc
 
     names = [c for c in posterior.columns if c != "weight"]
     hist = pyabc.History(f"sqlite:///{Path(db).resolve()}", _id=history_id)
     by_theta: dict[tuple[float, ...], int] = {}
-    for particle in hist.get_population(hist.max_t).particles:
+    for particle in hist.get_population(hist.max_t if t is None else t).particles:
         seed = particle.sum_stat.get("seed")
         if seed is not None:
             by_theta[tuple(float(particle.parameter[_key(n)]) for n in names)] = int(np.asarray(seed).ravel()[0])
@@ -229,15 +229,36 @@ def rmse_distance(x: dict[str, np.ndarray], x0: dict[str, np.ndarray]) -> float:
     return float(np.sqrt(np.mean((a - b) ** 2)))
 
 
+def effective_sample_size(weights: np.ndarray | pd.Series) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of weighted particles [particles], 1 to their number.
+
+    A posterior whose weight sits on a few particles (ABC-SMC in many dimensions with few
+    particles) has a small one; its quantiles, and a band drawn from it, then rest on those few.
+    """
+    w = np.asarray(weights, dtype=float)
+    return float(w.sum() ** 2 / np.sum(w**2)) if np.sum(w**2) > 0 else 0.0
+
+
 @dataclass
 class AbcResult:
-    """An ABC-SMC run: its database, history id, populations done and the last population."""
+    """An ABC-SMC run: its database, history id, populations done and the posterior (by default the last population).
+
+    ``t``: the population ``posterior`` and ``epsilons`` end at (0-based; ``populations - 1`` unless
+    chosen with :func:`at_population`); ``ess``: Kish's effective sample size of every population
+    run [particles], population 0 (the prior sample, equal weights) first.
+    """
 
     db: Path
     history_id: int
     populations: int
     posterior: pd.DataFrame = field(repr=False)
     epsilons: list[float] = field(default_factory=list)
+    ess: list[float] = field(default_factory=list)
+    t: int = -1
+
+    def __post_init__(self) -> None:
+        if self.t < 0:
+            self.t = self.populations - 1
 
     def summary(self) -> pd.DataFrame:
         """Weighted posterior mean, sd and 95 % interval of every parameter."""
@@ -327,12 +348,51 @@ def abc_smc(
     hist = abc.history
     if generations > done:
         hist = abc.run(max_nr_populations=generations - done, minimum_epsilon=min_epsilon)
-    df, w = hist.get_distribution(m=0, t=hist.max_t)
-    post = df.rename(columns={_key(n): n for n in names})[list(names)].reset_index(drop=True)
-    post["weight"] = np.asarray(w, float)
     pops = hist.get_all_populations()
     eps = [float(e) for e in pops.loc[pops["t"] >= 0, "epsilon"]]
-    return AbcResult(db, int(hist.id), int(hist.max_t) + 1, post, eps)
+    ess = [effective_sample_size(hist.get_distribution(m=0, t=t)[1]) for t in range(int(hist.max_t) + 1)]
+    return AbcResult(db, int(hist.id), int(hist.max_t) + 1, _posterior_at(hist, names, int(hist.max_t)), eps, ess)
+
+
+def _posterior_at(hist: Any, names: Sequence[str], t: int) -> pd.DataFrame:
+    """Population ``t`` of pyabc history ``hist`` as a table: one column per parameter and ``weight``."""
+    df, w = hist.get_distribution(m=0, t=t)
+    post = df.rename(columns={_key(n): n for n in names})[list(names)].reset_index(drop=True)
+    post["weight"] = np.asarray(w, float)
+    return post
+
+
+def at_population(result: AbcResult, t: int) -> AbcResult:
+    """``result`` with population ``t`` (0-based, at most the last) as its posterior, epsilons up to it.
+
+    The populations after ``t`` stay in the database; :attr:`AbcResult.ess` still lists every one.
+    """
+    import pyabc
+
+    if not 0 <= t < result.populations:
+        raise ValueError(f"population {t}: allowed 0 to {result.populations - 1}")
+    hist = pyabc.History(f"sqlite:///{Path(result.db).resolve()}", _id=result.history_id)
+    names = [c for c in result.posterior.columns if c != "weight"]
+    return AbcResult(result.db, result.history_id, result.populations, _posterior_at(hist, names, t),
+                     result.epsilons[: t + 1], list(result.ess), t)
+
+
+def last_population_with_ess(ess: Sequence[float], population_size: int, min_share: float) -> int:
+    """The last population (0-based) whose effective sample size is at least ``min_share * population_size``.
+
+    ``ess``: Kish's effective sample size per population [particles]; ``min_share`` in [0, 1]
+    (0: the last population). Population 0 is the prior sample with equal weights (ESS = its
+    size), so some population always qualifies when ``ess`` starts with one. The guard against an
+    ABC-SMC posterior that has collapsed onto a few particles: each generation shrinks epsilon,
+    but once the weight sits on a handful of particles the posterior, and any band drawn from it,
+    is those few parameter sets' chance, narrower than the figures allow (docs/cases.md, Bostad först).
+    """
+    if not 0.0 <= min_share <= 1.0:
+        raise ValueError(f"min_ess {min_share!r}: allowed 0 to 1 (a share of the population size)")
+    if not ess:
+        raise ValueError("no population to choose from")
+    ok = [t for t, e in enumerate(ess) if e >= min_share * population_size - 1e-9]
+    return ok[-1] if ok else 0
 
 
 def plot_posterior(result: AbcResult, path: Path, truth: dict[str, float] | None = None) -> None:

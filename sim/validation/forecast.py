@@ -26,7 +26,9 @@
    (pyabc's ``AdaptivePNormDistance``, refitted every generation): a figure the model cannot pin down
    (a share of a handful of sites) weighs less than a count it reproduces closely.
    The threshold epsilon adapts (median of the previous
-   population's distances); the last population is the posterior. It is an approximation whose
+   population's distances); the last population is the posterior (with ``--min-ess SHARE`` or
+   ``calibration.min_ess``: the last one whose effective sample size is at least that share of the
+   population, so a posterior collapsed onto a few particles is not used). It is an approximation whose
    width includes the final epsilon: with few particles it is wider, not narrower, than the exact
    posterior (see the coverage test in ``tests/test_forecast.py``).
 3. **Posterior predictive, conditioned on the figures** (:func:`conditioned_predictive`):
@@ -48,7 +50,7 @@
    makes the fresh paths the forecast itself).
 
 Written whole or not at all (:mod:`sim.outdir`): ``forecast.csv``, ``forecast.png`` (band, median,
-observed points), ``posterior.csv`` (last population with weights), ``forecast.json`` (posterior
+observed points), ``posterior.csv`` (the posterior population with weights), ``forecast.json`` (posterior
 summary, epsilons, simulations, the fit to every observed point), ``manifest.json``, ``abc.db``
 (and ``replicate.csv`` with the replicate check).
 Observations after ``fit_until`` are kept out of the fit and only checked against the band
@@ -75,7 +77,7 @@ import numpy as np
 import pandas as pd
 
 from sim.dates import date_of, month_index
-from sim.explore.calibrate import rmse_distance
+from sim.explore.calibrate import effective_sample_size, rmse_distance
 from sim.results import share_or_zero
 from sim.validation.observed import ForecastError
 
@@ -206,18 +208,9 @@ def _cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def effective_sample_size(weights: np.ndarray | pd.Series) -> float:
-    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of weighted particles [particles], 1 to their number.
-
-    A posterior whose weight sits on a few particles (ABC-SMC in many dimensions with few
-    particles) has a small one; its quantiles, and the band drawn from it, then rest on those few.
-    """
-    w = np.asarray(weights, dtype=float)
-    return float(w.sum() ** 2 / np.sum(w**2)) if np.sum(w**2) > 0 else 0.0
-
-
 LOW_ESS_SHARE = 0.2
-"""Below this share of the population, ``sim forecast`` warns that the posterior rests on few particles."""
+"""Below this share of the population, ``sim forecast`` warns that the posterior rests on few particles
+(and ``--min-ess`` / ``calibration.min_ess`` can keep the last population above a share instead)."""
 
 
 def _quantiles(post: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -299,8 +292,8 @@ CLOSEST_SHARE = 0.05
 the band is looser than the fit."""
 
 
-def fit_tolerance(db: str | Path, history_id: int, target: np.ndarray) -> float:
-    """The largest RMSE (on the fit's scale, :func:`stabilise`) of the last ABC population's runs to ``target``.
+def fit_tolerance(db: str | Path, history_id: int, target: np.ndarray, t: int | None = None) -> float:
+    """The largest RMSE (on the fit's scale, :func:`stabilise`) of ABC population ``t``'s runs to ``target`` (default: the last).
 
     Every particle of the posterior was accepted with a simulation at most this far from the
     fitted figures, whatever the ABC distance (plain or adaptive), so a predictive path held to
@@ -309,7 +302,7 @@ def fit_tolerance(db: str | Path, history_id: int, target: np.ndarray) -> float:
     import pyabc
 
     hist = pyabc.History(f"sqlite:///{db}", _id=history_id)
-    _, stats = hist.get_weighted_sum_stats(t=hist.max_t)
+    _, stats = hist.get_weighted_sum_stats(t=hist.max_t if t is None else t)
     y = {"y": np.asarray(target, float)}
     d = [e for e in (rmse_distance(x, y) for x in stats) if math.isfinite(e)]
     if not d:
@@ -424,6 +417,7 @@ def forecast(
     distance: str = "rmse",
     band: str = "conditioned",
     replicate_check: bool = False,
+    min_ess: float = 0.0,
 ) -> Forecast:
     """Fit ``bounds`` to ``observed`` (from :func:`sim.validation.observed.load_observed`) by ABC-SMC and forecast to ``until``.
 
@@ -440,6 +434,11 @@ def forecast(
     :func:`conditioned_predictive`: the forecast of what comes next) or ``"fresh"`` (parameters from
     the posterior, any path: the replicate check of whether the model can produce the figures at
     all, :func:`fresh_predictive`).
+    ``min_ess``: in [0, 1]; the posterior is the last population whose effective sample size is at
+    least this share of ``population`` (:func:`sim.explore.calibrate.last_population_with_ess`; 0:
+    the last population). Later generations shrink epsilon, but a posterior collapsed onto a few
+    particles gives a band that is those few parameter sets' chance (overconfident); the summary's
+    ``effective_sample_sizes`` lists every population's, ``populations`` the ones up to the posterior.
     ``replicate_check``: also check every observed figure against fresh paths from the start (the
     posterior predictive check, a test a fitted figure can fail; a conditioned band holds its fitted
     figures by construction): columns ``replicate_median``, ``replicate_lo90``, ``replicate_hi90``,
@@ -448,7 +447,9 @@ def forecast(
     """
     if band not in BANDS:
         raise ForecastError(f"--band {band!r}: allowed {' or '.join(BANDS)}")
-    from sim.explore.calibrate import abc_smc
+    if not 0.0 <= min_ess <= 1.0:
+        raise ForecastError(f"--min-ess {min_ess!r}: allowed 0 to 1 (a share of the population size)")
+    from sim.explore.calibrate import abc_smc, at_population, last_population_with_ess
 
     t0 = time.time()
     cpu0 = _cpu_seconds()
@@ -490,17 +491,23 @@ def forecast(
     fit_runs = int(_RUNS.value)
     _RUNS = None
     assert res is not None
+    chosen_t = last_population_with_ess(res.ess, population, min_ess)
+    if chosen_t != res.t:
+        res = at_population(res, chosen_t)
+        if progress:
+            progress(f"posterior: population {chosen_t + 1} of {res.populations} (the last with effective sample size "
+                     f"at least {min_ess:g} x {population})", chosen_t + 1, res.populations)
     post = res.posterior
     horizon = float(month_index(until, start) + 1)
     outputs = list(dict.fromkeys(obs["output"]))
     pred_sim = CaseSimulator(base, tuple(outputs), (horizon,), (1.0,), tuple(int_fields))
     if band == "conditioned":
-        tol = fit_tolerance(res.db, res.history_id, target)
+        tol = fit_tolerance(res.db, res.history_id, target, res.t)
         from sim.explore.calibrate import accepted_seeds
 
         trajs, pred = conditioned_predictive(sim, pred_sim, post, target, tol, draws=draws, horizon=horizon,
                                              seed=seed, workers=workers, progress=progress,
-                                             recorded=accepted_seeds(res.db, res.history_id, post))
+                                             recorded=accepted_seeds(res.db, res.history_id, post, res.t))
         fresh = (fresh_predictive(pred_sim, post, draws=draws, horizon=horizon, seed=seed, workers=workers,
                                   progress=progress)[0] if replicate_check else None)
     else:
@@ -513,10 +520,13 @@ def forecast(
     summary = {
         "parameters": _quantiles(post),
         "bounds": {k: list(v) for k, v in bounds.items()},
-        "populations": res.populations,
+        "populations": res.t + 1,
         "population_size": population,
         "epsilons": res.epsilons,
         "effective_sample_size": round(effective_sample_size(post["weight"]), 2),
+        **({} if min_ess == 0 else {
+            "min_ess": min_ess, "populations_run": res.populations,
+            "effective_sample_sizes": [round(e, 2) for e in res.ess]}),
         "distance": ("RMSE of sqrt(simulated / scale) - sqrt(observed / scale), scale = largest observed value of "
                      "the output" + ("" if distance == "rmse" else "; each figure weighted by 1 / MAD of its simulated "
                                      "values in the last population (pyabc AdaptivePNormDistance, p = 2)")),

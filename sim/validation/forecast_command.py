@@ -113,6 +113,11 @@ def register(app: typer.Typer) -> None:
         distance: Annotated[
             str | None, typer.Option("--distance", help="ABC distance: rmse or adaptive (default: [calibration] table).")
         ] = None,
+        min_ess: Annotated[
+            float | None, typer.Option("--min-ess", help=(
+                "0 to 1: the posterior is the last ABC-SMC population whose effective sample size is at least this "
+                "share of --population (default: [calibration] table, else 0: the last population)."))
+        ] = None,
         band: Annotated[str, typer.Option("--band", help=(
             "conditioned (default: every predictive path passes through the fitted figures, the forecast of what "
             "comes next) or fresh (paths from the start: the check that the model can produce the figures)."))
@@ -165,6 +170,9 @@ def register(app: typer.Typer) -> None:
         distance = distance or cal.distance
         if distance not in ("rmse", "adaptive"):
             fail(f"--distance {distance!r}: allowed rmse or adaptive")
+        min_ess = cal.min_ess if min_ess is None else min_ess
+        if not 0.0 <= min_ess <= 1.0:
+            fail(f"--min-ess {min_ess:g}: allowed 0 to 1 (a share of the population size)")
         if band not in BANDS:
             fail(f"--band {band!r}: allowed {' or '.join(BANDS)}")
         base = apply_overrides(read_scenario_data(source)[0], set_ or [])
@@ -198,14 +206,14 @@ def register(app: typer.Typer) -> None:
                 fc = forecast(base, obs, bounds, until, ckpt, start=start, population=population,
                               generations=generations, draws=draws, workers=workers, seed=seed, fit_until=fit_until,
                               int_fields=int_fields, progress=progress, distance=distance, band=band,
-                              replicate_check=replicate_check)
+                              replicate_check=replicate_check, min_ess=min_ess)
             from sim.interventions import markers
 
             marks = markers(sc)
             manifest = {"command": "forecast", "scenario": str(source), "observed": str(observed),
                         "parameters": list(bounds), "until": until, "fit_until": fit_until, "seed": seed,
                         "population": population, "generations": generations, "draws": draws, "distance": distance,
-                        "band": band, "replicate_check": replicate_check}
+                        "band": band, "replicate_check": replicate_check, **({"min_ess": min_ess} if min_ess else {})}
             write_forecast(fc, tmp, forecast_title(sc.name), manifest, marks)
             shutil.copyfile(ckpt, tmp / "abc.db")
         except ForecastError as err:
@@ -244,6 +252,13 @@ def register(app: typer.Typer) -> None:
                 console.print(f"warning: {pred['closest_taken']} of {draws} draws found no path through the figures in "
                               f"{pred['max_tries']} tries and took their closest: the band is looser than the fit")
         ess, size = fc.summary["effective_sample_size"], fc.summary["population_size"]
+        run = fc.summary.get("populations_run", fc.summary["populations"])
+        if fc.summary["populations"] < run:
+            console.print(f"  posterior: population {fc.summary['populations']} of {run} (effective sample size "
+                          f"{ess:.1f} of {size}; the later ones fell under --min-ess {min_ess:g}: "
+                          + ", ".join(f"{e:.1f}" for e in fc.summary["effective_sample_sizes"][fc.summary["populations"]:])
+                          + ")")
         if ess < LOW_ESS_SHARE * size:
             console.print(f"warning: the posterior rests on few particles (effective sample size {ess:.1f} of {size}): "
-                          "its intervals and the band are rough; raise --population (or calibration.population)")
+                          "its intervals and the band are rough; raise --population (or calibration.population), "
+                          f"or keep an earlier population with --min-ess {LOW_ESS_SHARE:g}")

@@ -133,7 +133,11 @@ CASES: tuple[Case, ...] = (
          "with 100 particles and eight generations (`--population 100 --generations 8`, 33 minutes) the hold-out "
          "posterior collapsed onto two or three particles (effective sample size 2.3 of 100; 130 of 200 draws "
          "continuing a particle's own run) and its band, 11-21 around 14 (0.72 times the median), missed the 22: a "
-         "band narrower than these two counts allow is overconfident, not better."),
+         "band narrower than these two counts allow is overconfident, not better. The guard against that collapse, "
+         "`--min-ess 0.2` (`calibration.min_ess`: the posterior is the last population whose effective sample size "
+         "is at least a fifth of the particles), on the same fit (same seed, 32 minutes) kept population 7 of 8 "
+         "(effective sample size 33.7; the eighth had 2.3) and its band, 8-23 around 14 (1.07 times the median), "
+         "holds the 22 again: the last generation bought the narrowness, and it was false."),
     Case("plug-in", "Plug In (school drop-out, SKR, ESF)", "project funding ending; most sites institutionalised",
          "A project-funded spread to about 80 workshops in about 40 municipalities (local imitation puts about two in "
          "each), every one funded to the project's end, then the ESF money stops everywhere (a `funding_cut` "
@@ -376,6 +380,12 @@ def write_docs(path: Path = DOCS / "cases.md") -> None:
         "covered at the nominal rate in `tests/test_forecast.py`) was tried on every case and did not narrow the",
         "hold-out bands overall (Plug In 1.6 to 1.1 times the median, Barnahus' centres 0.8 to 1.4, the others about",
         "the same), so the presets keep the plain distance.",
+        "More generations are no free lunch: each shrinks epsilon, but in a few dimensions with few particles the",
+        "weight can collapse onto a handful of them, and a band drawn from those is their chance, narrower than the",
+        "figures allow (Bostad först below: effective sample size 2.3 of 100 at the eighth generation, and a band that",
+        "missed). `sim forecast` warns when the effective sample size is under a fifth of the particles, and",
+        "`--min-ess 0.2` (`calibration.min_ess`) keeps the last population above that share instead; every stored fit",
+        "here ends above it (the effective sample sizes are in each section), so the presets leave it at 0.",
         "",
         "Five cases needed a mechanism the model lacked, each a general scenario field (docs/scenarios.md), not a",
         "case-specific switch: `organisations.peer_mixing` (municipalities learn from municipalities nationally, not",

@@ -112,32 +112,27 @@ CASES: tuple[Case, ...] = (
          "Slow, nearly linear take-up from two cities (7 by 2013, 22 by 2018), carried by own initiative: imitation q "
          "is not identified (its interval spans most of the prior), as municipalities' ties are mostly local. None of "
          "four large programmes following all eight principles asks for a large core drift (`levers.core_drift`, "
-         "fitted: about 0.36). The share of tenants keeping their housing (80 %) is inside a band that spans nearly "
-         "everything: by 2013 only a few dozen tenants had finished in the model, too few to tell a 40 % from an 80 % "
-         "programme (`population.dropout` is not identified), and with the drift the median is lower than observed: "
-         "drift costs value, through effectiveness falling with fidelity. Fitted on 2010 and 2013, the 2018 figure "
-         "lies inside the band, but the band is wider than its median (1.4 times; 1.7 from fresh paths): seven "
-         "municipalities in four years fix the rate only to within a factor of about four. Pinning the early path "
-         "more tightly does not change that: with eight ABC-SMC generations instead of four (`--generations 8`: paths "
-         "within 0.07 of the figures instead of 0.26, 14 minutes instead of 3.5; 54 of 200 draws took their closest of "
-         "40 tries) the band is 10-25 around 15, still 1.0 times its median, as the rate after 2013 stays open; and "
-         "at eight generations the full fit's 40 particles collapse onto a few (effective sample size 5.3, 94 of 200 "
-         "predictive draws continuing their particle's own run), so the preset keeps four: more generations want "
-         "more particles. "
-         "Letting municipalities learn from municipalities "
+         "fitted: about 0.35). The share of tenants keeping their housing (80 %) is reproduced (median 0.75 from fresh "
+         "paths) inside a band that spans nearly everything: by 2013 only a few dozen tenants had finished in the "
+         "model, too few to tell a 40 % from an 80 % programme (`population.dropout` only leans low, 90 % interval "
+         "0.0004-0.045 of a prior 0-0.1). With 40 particles and four generations the fit stopped 0.21 off the figures "
+         "(fresh paths put 2018 at 17, 5-29, and the tenants' share at 0.40); the preset fits 100 particles over eight "
+         "ABC-SMC generations and keeps the last population whose effective sample size is at least a fifth of them "
+         "(`calibration.min_ess = 0.2`). Fitted so on 2010 and 2013, the 2018 figure lies inside the band, 8-23 around "
+         "14, but the band is about as wide as its median (1.07 times): seven municipalities in four years fix the "
+         "own-initiative rate only to within a factor of about three (90 % interval of `organisations.p` "
+         "0.00023-0.00073). With 40 particles and four generations (paths 0.26 off the figures instead of 0.085) the "
+         "band was 4-25 (1.4 times); with 40 and eight, 10-25 (1.0 times), but the full fit's 40 particles collapsed "
+         "onto a few (effective sample size 5.3). Letting municipalities learn from municipalities "
          "nationally (`organisations.peer_mixing` fitted too, as for the funds) made it wider, 9-47 (1.8 times): with "
          "two early counts an imitation cascade cannot be told from a trickle. The figures' own information sets the "
          "floor: the constant-rate baseline from the same two counts (the honesty table) gives 9-23 around 15, 0.93 "
          "times its median, and holds 22 only at its upper edge; a band much under the median would need knowledge "
-         "from outside these figures, such as a dated count between 2013 and 2018. Forcing the fit tighter shows why: "
-         "with 100 particles and eight generations (`--population 100 --generations 8`, 33 minutes) the hold-out "
-         "posterior collapsed onto two or three particles (effective sample size 2.3 of 100; 130 of 200 draws "
-         "continuing a particle's own run) and its band, 11-21 around 14 (0.72 times the median), missed the 22: a "
-         "band narrower than these two counts allow is overconfident, not better. The guard against that collapse, "
-         "`--min-ess 0.2` (`calibration.min_ess`: the posterior is the last population whose effective sample size "
-         "is at least a fifth of the particles), on the same fit (same seed, 32 minutes) kept population 7 of 8 "
-         "(effective sample size 33.7; the eighth had 2.3) and its band, 8-23 around 14 (1.07 times the median), "
-         "holds the 22 again: the last generation bought the narrowness, and it was false."),
+         "from outside these figures, such as a dated count between 2013 and 2018. The guard is what keeps the band "
+         "honest: without it the same fit (same seed, 32 minutes) takes its eighth population, whose weight sits on "
+         "two or three particles (effective sample size 2.3 of 100, against 33.7 for the seventh; 130 of 200 draws "
+         "continuing a particle's own run), and its band, 11-21 around 14 (0.72 times the median), misses the 22: the "
+         "last generation bought the narrowness, and it was false."),
     Case("plug-in", "Plug In (school drop-out, SKR, ESF)", "project funding ending; most sites institutionalised",
          "A project-funded spread to about 80 workshops in about 40 municipalities (local imitation puts about two in "
          "each), every one funded to the project's end, then the ESF money stops everywhere (a `funding_cut` "
@@ -258,6 +253,16 @@ def store_medians(key: str) -> dict[str, float]:
 def _summary(key: str, holdout: bool = False) -> dict | None:
     p = RESULTS / (f"{key}-holdout" if holdout else key) / "forecast.json"
     return json.loads(p.read_text(encoding="utf-8")) if p.exists() else None
+
+
+def _kept_words(summary: dict) -> str:
+    """Words naming the population kept when ``min_ess`` chose an earlier one than the last, else ''."""
+    run = summary.get("populations_run", summary["populations"])
+    if summary["populations"] == run:
+        return ""
+    later = ", ".join(f"{e:.1f}" for e in summary["effective_sample_sizes"][summary["populations"]:])
+    return (f"population {summary['populations']} of {run}, kept by `calibration.min_ess` {summary['min_ess']:g} "
+            f"as the later ones fell to {later}; ")
 
 
 def _stored(key: str, holdout: bool = False) -> Forecast | None:
@@ -384,8 +389,9 @@ def write_docs(path: Path = DOCS / "cases.md") -> None:
         "weight can collapse onto a handful of them, and a band drawn from those is their chance, narrower than the",
         "figures allow (Bostad först below: effective sample size 2.3 of 100 at the eighth generation, and a band that",
         "missed). `sim forecast` warns when the effective sample size is under a fifth of the particles, and",
-        "`--min-ess 0.2` (`calibration.min_ess`) keeps the last population above that share instead; every stored fit",
-        "here ends above it (the effective sample sizes are in each section), so the presets leave it at 0.",
+        "`--min-ess 0.2` (`calibration.min_ess`) keeps the last population above that share instead (Bostad först's",
+        "preset sets it); every stored posterior here keeps at least a fifth (the effective sample sizes are in each",
+        "section), and the other presets, whose last populations all do, leave it at 0.",
         "",
         "Five cases needed a mechanism the model lacked, each a general scenario field (docs/scenarios.md), not a",
         "case-specific switch: `organisations.peer_mixing` (municipalities learn from municipalities nationally, not",
@@ -441,7 +447,8 @@ def write_docs(path: Path = DOCS / "cases.md") -> None:
             cost = f"{s['seconds']:.0f} s wall" + (f", {s['cpu_seconds']:.0f} s CPU" if "cpu_seconds" in s else "")
             ess = s["effective_sample_size"]
             lines += ["", f"Posterior (median [90 % interval]): {pars}; {s['populations']} ABC-SMC populations of "
-                      f"{s['population_size']} (effective sample size {ess:.1f}), final epsilon {s['epsilons'][-1]:.3g} "
+                      f"{s['population_size']} ({_kept_words(s)}effective sample size {ess:.1f}), final epsilon "
+                      f"{s['epsilons'][-1]:.3g} "
                       f"(RMSE of sqrt(figure / largest of its output)), {s['draws']} predictive runs "
                       f"({_band_words(s)}), {cost}.", "",
                       f"![{case.key}](img/cases/{case.key}/forecast.png)", ""]
@@ -464,7 +471,8 @@ def write_docs(path: Path = DOCS / "cases.md") -> None:
                              f"(`{o['output']}`) predicted at median {_fmt(o['median'])}, band {_fmt(o['lo90'])} - "
                              f"{_fmt(o['hi90'])}: {'inside' if o['covered'] else '**outside**'}; band width "
                              f"{_fmt(width)} is {'under' if width < o['median'] else '**over**'} the median "
-                             f"(posterior: effective sample size {h['effective_sample_size']:.1f} of {h['population_size']}; "
+                             f"(posterior: {_kept_words(h)}effective sample size {h['effective_sample_size']:.1f} of "
+                             f"{h['population_size']}; "
                              f"{h['draws']} predictive runs, {_band_words(h)}).")
             lines += ["", f"![{case.key} held out](img/cases/{case.key}-holdout/forecast.png)", ""]
         lines += [f"What it teaches: {case.teaches}", ""]

@@ -244,8 +244,7 @@ class AbcResult:
     """An ABC-SMC run: its database, history id, populations done and the posterior (by default the last population).
 
     ``t``: the population ``posterior`` and ``epsilons`` end at (0-based; ``populations - 1`` unless
-    chosen with :func:`at_population`); ``ess``: Kish's effective sample size of every population
-    run [particles], population 0 (the prior sample, equal weights) first.
+    chosen with :func:`at_population`).
     """
 
     db: Path
@@ -253,7 +252,6 @@ class AbcResult:
     populations: int
     posterior: pd.DataFrame = field(repr=False)
     epsilons: list[float] = field(default_factory=list)
-    ess: list[float] = field(default_factory=list)
     t: int = -1
 
     def __post_init__(self) -> None:
@@ -350,8 +348,7 @@ def abc_smc(
         hist = abc.run(max_nr_populations=generations - done, minimum_epsilon=min_epsilon)
     pops = hist.get_all_populations()
     eps = [float(e) for e in pops.loc[pops["t"] >= 0, "epsilon"]]
-    ess = [effective_sample_size(hist.get_distribution(m=0, t=t)[1]) for t in range(int(hist.max_t) + 1)]
-    return AbcResult(db, int(hist.id), int(hist.max_t) + 1, _posterior_at(hist, names, int(hist.max_t)), eps, ess)
+    return AbcResult(db, int(hist.id), int(hist.max_t) + 1, _posterior_at(hist, names, int(hist.max_t)), eps)
 
 
 def _posterior_at(hist: Any, names: Sequence[str], t: int) -> pd.DataFrame:
@@ -362,10 +359,22 @@ def _posterior_at(hist: Any, names: Sequence[str], t: int) -> pd.DataFrame:
     return post
 
 
+def population_ess(result: AbcResult) -> list[float]:
+    """Kish's effective sample size of every population of ``result``'s run [particles], population 0 first.
+
+    Population 0 is the prior sample (equal weights: its size); read from the database once, when
+    a population is to be chosen (:func:`last_population_with_ess`).
+    """
+    import pyabc
+
+    hist = pyabc.History(f"sqlite:///{Path(result.db).resolve()}", _id=result.history_id)
+    return [effective_sample_size(hist.get_distribution(m=0, t=t)[1]) for t in range(result.populations)]
+
+
 def at_population(result: AbcResult, t: int) -> AbcResult:
     """``result`` with population ``t`` (0-based, at most the last) as its posterior, epsilons up to it.
 
-    The populations after ``t`` stay in the database; :attr:`AbcResult.ess` still lists every one.
+    The populations after ``t`` stay in the database.
     """
     import pyabc
 
@@ -374,7 +383,7 @@ def at_population(result: AbcResult, t: int) -> AbcResult:
     hist = pyabc.History(f"sqlite:///{Path(result.db).resolve()}", _id=result.history_id)
     names = [c for c in result.posterior.columns if c != "weight"]
     return AbcResult(result.db, result.history_id, result.populations, _posterior_at(hist, names, t),
-                     result.epsilons[: t + 1], list(result.ess), t)
+                     result.epsilons[: t + 1], t)
 
 
 def last_population_with_ess(ess: Sequence[float], population_size: int, min_share: float) -> int:

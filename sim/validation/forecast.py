@@ -449,7 +449,7 @@ def forecast(
         raise ForecastError(f"--band {band!r}: allowed {' or '.join(BANDS)}")
     if not 0.0 <= min_ess <= 1.0:
         raise ForecastError(f"--min-ess {min_ess!r}: allowed 0 to 1 (a share of the population size)")
-    from sim.explore.calibrate import abc_smc, at_population, last_population_with_ess
+    from sim.explore.calibrate import abc_smc, at_population, last_population_with_ess, population_ess
 
     t0 = time.time()
     cpu0 = _cpu_seconds()
@@ -491,7 +491,8 @@ def forecast(
     fit_runs = int(_RUNS.value)
     _RUNS = None
     assert res is not None
-    chosen_t = last_population_with_ess(res.ess, population, min_ess)
+    ess = population_ess(res) if min_ess > 0 else []
+    chosen_t = last_population_with_ess(ess, population, min_ess) if ess else res.t
     if chosen_t != res.t:
         res = at_population(res, chosen_t)
         if progress:
@@ -526,7 +527,7 @@ def forecast(
         "effective_sample_size": round(effective_sample_size(post["weight"]), 2),
         **({} if min_ess == 0 else {
             "min_ess": min_ess, "populations_run": res.populations,
-            "effective_sample_sizes": [round(e, 2) for e in res.ess]}),
+            "effective_sample_sizes": [round(e, 2) for e in ess]}),
         "distance": ("RMSE of sqrt(simulated / scale) - sqrt(observed / scale), scale = largest observed value of "
                      "the output" + ("" if distance == "rmse" else "; each figure weighted by 1 / MAD of its simulated "
                                      "values in the last population (pyabc AdaptivePNormDistance, p = 2)")),

@@ -4,12 +4,15 @@ Groups: ``mesa-1e4``/``mesa-1e5`` (per-agent Mesa reference vs the vectorised st
 the same rule), ``floor-1e5``/``floor-1e6``/``floor-1e7`` (bare target-group step vs
 the stream, gather and draw probes at that size), ``sweden`` (full model step vs the
 bare target-group step on the same population), ``network-1e6`` (building the
-population network and its transpose).
+population network and its transpose), ``abc-workers`` (a small ABC-SMC fit of a case,
+``sim forecast``'s ``forecast()``, with one and with two worker processes; each records a
+digest of its posterior and forecast so the report can say whether they are byte-identical).
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 
 import numpy as np
 import pytest
@@ -168,3 +171,38 @@ def test_network_transpose(benchmark) -> None:
     transpose_csr(indptr[:11], indices[:100] % 10, 10)  # compile
     benchmark.extra_info.update(n=1_000_000, kind="network_transpose")
     benchmark.pedantic(lambda: transpose_csr(indptr, indices, 1_000_000), rounds=5, iterations=1)
+
+
+ABC_BUDGET = {"population": 12, "generations": 2, "draws": 4}
+"""A small fit of Fritidsbanken to 2018 (about 40 model runs of five years, then four predictive paths)."""
+
+
+def _abc_inputs() -> tuple[dict, object, dict, str]:  # noqa: ANN001
+    from sim.scenario import load_scenario, read_scenario_data
+    from sim.validation.cases import observed_path, preset_path
+    from sim.validation.forecast_command import model_columns
+    from sim.validation.observed import load_observed
+
+    path = preset_path("fritidsbanken")
+    sc = load_scenario(path, [])
+    obs = load_observed(observed_path("fritidsbanken"), sc.run.start, model_columns(len(sc.interventions)))
+    bounds = {k: (float(v[0]), float(v[1])) for k, v in sc.calibration.params.items()}
+    return read_scenario_data(path)[0], obs, bounds, sc.run.start
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["w1", "w2"])
+def test_abc_fit(benchmark, workers: int, tmp_path) -> None:  # noqa: ANN001
+    from sim.validation.forecast import forecast
+
+    benchmark.group = "abc-workers"
+    base, obs, bounds, start = _abc_inputs()
+    rounds = iter(range(100))
+
+    def setup() -> tuple[tuple, dict]:
+        db = tmp_path / f"fit-{next(rounds)}.db"  # a fresh history each round: nothing resumed
+        return (base, obs, bounds, "2020-12", db), dict(start=start, workers=workers, seed=0, fit_until="2018-12",
+                                                        **ABC_BUDGET)
+
+    fc = benchmark.pedantic(forecast, setup=setup, rounds=2, iterations=1, warmup_rounds=0)
+    digest = hashlib.sha256(fc.posterior.to_csv(index=False).encode() + fc.band.to_csv(index=False).encode())
+    benchmark.extra_info.update(kind=f"workers_{workers}", workers=workers, digest=digest.hexdigest(), **ABC_BUDGET)

@@ -1,6 +1,6 @@
 """The benchmark suite is collected only with ``--benchmark-only`` (the normal test run never imports it).
 
-Run it (about 15 minutes, 4 of them the ABC-SMC fits; writes the JSON that ``docs/performance.md`` is made from)::
+Run it (about 3 minutes here, half of it the ABC-SMC fits; writes the JSON that ``docs/performance.md`` is made from)::
 
     .venv/bin/python -m pytest tests/benchmarks --benchmark-only --benchmark-json=docs/benchmarks.json
     .venv/bin/python -m sim.perf.report docs/benchmarks.json docs/performance.md

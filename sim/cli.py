@@ -15,8 +15,6 @@ from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:  # imported lazily: ``sim --help`` and a bad file need neither pandas, scipy nor mesa
-    from rich.progress import Progress
-
     from sim.scenario import Scenario
 
 app = typer.Typer(
@@ -89,14 +87,14 @@ def begin_output_or_exit(out: Path, overwrite: bool = False, merge: bool = False
         fail(str(err))
 
 
-def progress_bar() -> Progress:
-    """The progress bar every long command shows."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+def progress_bar() -> Any:
+    """The progress every long command shows on stderr (:func:`sim.progress.progress_bar`).
 
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("eta"), TimeRemainingColumn(), console=console, transient=False,
-    )
+    A live bar on a terminal; in a log (a file, a pipe), dated lines at every tenth.
+    """
+    from sim.progress import progress_bar as make
+
+    return make(console)
 
 
 _OVERWRITE = typer.Option("--overwrite", help="Replace an --out that holds an earlier result (whole).")

@@ -347,6 +347,26 @@ def preparing_places(state: SimState) -> int:
     return int((running & ~developed).sum())
 
 
+def count_limits(state: SimState) -> dict[str, tuple[int, str]]:
+    """The largest value each place or county count can take in this world, with what it counts.
+
+    Only counts that the scenario fixes whatever the seed (its places, their counties and the
+    regional bodies, one per county when ``organisations.regional_bodies`` is on): ``places_*``
+    up to the number of places, ``regions_reached`` up to the counties,
+    ``regional_bodies_adopted`` up to the regional bodies. Used to reject an observed figure the
+    model could never produce (:func:`sim.validation.observed.load_observed`).
+    """
+    n_places = int(state.places.n)
+    n_counties = len(dict.fromkeys(np.asarray(state.places.county, dtype=object).tolist()))
+    places = (n_places, f"the scenario's {n_places} places")
+    return {
+        "places_reached": places, "places_running": places, "places_preparing": places, "places_served": places,
+        "regions_reached": (n_counties, f"the scenario's {n_counties} counties"),
+        "regional_bodies_adopted": (int(state.orgs.regional.sum()),
+                                    f"the scenario's {int(state.orgs.regional.sum())} regional bodies"),
+    }
+
+
 def regions_reached(state: SimState) -> int:
     """Counties where some organisation has ever run it: places reached, and regional bodies that adopted."""
     o = state.orgs

@@ -266,6 +266,11 @@ def test_a_checked_figure_gets_a_band_but_no_say_in_the_fit(tmp_path: Path) -> N
         ("date,output,value,source\n2021-12,orgs_adopted,-1,a\n", [], "allowed: 0 or more"),
         ("date,output,value,source\n2021-12,share_meeting_criteria,1.5,a\n", [], "allowed: 0 to 1"),
         ("date,output,value,source\n2021-12,orgs_adopted,5,a\n2021-12,orgs_adopted,6,b\n", [], "repeat row 2"),
+        # the district is one place: two places reached is a figure the model can never produce
+        ("date,output,value,source\n2021-12,places_reached,2,a\n", [],
+         "more than places_reached can reach in this scenario (the scenario's 1 places); allowed: 0 to 1"),
+        ("date,output,value,source\n2021-12,places_reached,6,a\n", ["--set", "places.n=5"], "allowed: 0 to 5"),
+        ("date,output,value,source\n2021-12,regional_bodies_adopted,1,a\n", [], "0 regional bodies"),
     ],
 )
 def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path: Path, csv: str, args: list[str], needle: str) -> None:
@@ -303,19 +308,48 @@ def test_every_preset_output_stays_in_the_range_observed_figures_are_checked_aga
     A new output that can go negative or past 1 under a name the rule reads otherwise would make
     ``sim forecast`` reject real figures of it (or accept impossible ones): this fails first.
     """
+    from sim.api import build_model, result_of
+    from sim.results import count_limits
     from sim.scenario import list_presets, load_scenario
     from sim.validation.observed import output_range
 
     seen = 0
     for name in list_presets():
-        model = run(load_scenario(name), seed=1, steps=36).model
+        m = build_model(load_scenario(name), seed=1)
+        limits = count_limits(m.state)
+        for _ in range(36):
+            m.step()
+        model = result_of(m).model
         for col in model.columns.difference(["step", "month", "date"]):
             v = model[col].to_numpy(float)
             v = v[np.isfinite(v)]  # an undefined share (no running site) is NaN
             lo, hi = output_range(col)
+            hi = min(hi, limits.get(col, (np.inf, ""))[0])  # and a count of places or counties: at most theirs
             assert v.size == 0 or (v.min() >= lo and v.max() <= hi), (name, col, v.min(), v.max(), lo, hi)
             seen += 1
     assert seen >= 20 * len(list_presets())
+
+
+def test_count_limits_are_reached_where_every_place_adopts() -> None:
+    """The limits observed figures are checked against are the real ones: a world where every organisation
+    adopts at once reaches every place and county (and, with regional bodies, every body); Sweden has 290
+    municipalities in 21 counties, each with its regional body."""
+    from sim.api import build_model, result_of
+    from sim.results import count_limits
+    from sim.scenario import load_scenario
+
+    sc = scenario_from_dict({"places": {"n": 6, "population_mean": 2000.0},
+                             "organisations": {"base_per_place": 3, "initial_adopters": 18, "regional_bodies": True}},
+                            source="<all adopt>")
+    m = build_model(sc, seed=3)
+    limits = count_limits(m.state)
+    m.step()
+    last = result_of(m).model.iloc[-1]
+    assert limits["places_reached"][0] == 6 and last["places_reached"] == 6
+    assert 1 <= limits["regions_reached"][0] == last["regions_reached"]
+    assert limits["regional_bodies_adopted"][0] == limits["regions_reached"][0] == last["regional_bodies_adopted"]
+    sweden = count_limits(build_model(load_scenario("cases/sociala-investeringsfonder"), seed=0).state)
+    assert [sweden[k][0] for k in ("places_reached", "regions_reached", "regional_bodies_adopted")] == [290, 21, 21]
 
 
 def test_calibration_table_is_validated(tmp_path: Path) -> None:

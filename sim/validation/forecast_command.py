@@ -11,6 +11,8 @@ import typer
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.params import Scenario
+
 
 def model_columns(n_interventions: int = 0) -> frozenset[str]:
     """Numeric columns of ``model.parquet`` (a one-step run of a one-place scenario: milliseconds).
@@ -29,6 +31,17 @@ def model_columns(n_interventions: int = 0) -> frozenset[str]:
 
     cols = set(run(tiny, seed=0, steps=1).model.columns) - {"step", "month", "date"}
     return frozenset(cols | set(intervention_columns(n_interventions)))
+
+
+def scenario_limits(sc: Scenario) -> dict[str, tuple[int, str]]:
+    """The largest value of each place and county count in ``sc``'s world (:func:`sim.results.count_limits`).
+
+    The world is built, not run: well under a second for Sweden.
+    """
+    from sim.api import build_model
+    from sim.results import count_limits
+
+    return count_limits(build_model(sc).state)
 
 
 def fit_key(base: dict, observed: pd.DataFrame, bounds: dict[str, tuple[float, float]], *, seed: int,
@@ -147,7 +160,7 @@ def register(app: typer.Typer) -> None:
         try:
             bounds = dict(parse_param(p) for p in param) if param else {
                 k: (float(v[0]), float(v[1])) for k, v in sc.calibration.params.items()}
-            obs = load_observed(observed, start, model_columns(len(sc.interventions)))
+            obs = load_observed(observed, start, model_columns(len(sc.interventions)), scenario_limits(sc))
             for opt, val in (("--until", until), ("--fit-until", fit_until)):
                 if val is not None:
                     try:

@@ -11,6 +11,7 @@ what is allowed. The forecast itself is :mod:`sim.validation.forecast`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -67,14 +68,17 @@ def _check_fields(path: Path) -> None:
         raise ForecastError(f"{path}: row {bad[0]}: {bad[1]}")
 
 
-def load_observed(path: str | Path, start: str, outputs: set[str] | list[str]) -> pd.DataFrame:
+def load_observed(path: str | Path, start: str, outputs: set[str] | list[str],
+                  limits: Mapping[str, tuple[float, str]] | None = None) -> pd.DataFrame:
     """Read and check observed figures; add ``month`` (model month at the end of each ``date``).
 
-    ``start``: the scenario's ``run.start``; ``outputs``: allowed output names.
+    ``start``: the scenario's ``run.start``; ``outputs``: allowed output names; ``limits``: the
+    largest value an output can take in the scenario's world and what it counts, e.g.
+    ``{"places_reached": (290, "the scenario's 290 places")}`` (:func:`sim.results.count_limits`).
     :class:`ForecastError` naming the file, row and field for a missing file or column,
     a row with more or fewer fields than the header, an unparseable date or value, a date
-    before ``start``, an unknown output, a value the output cannot take (:func:`output_range`)
-    or a second figure for the same output and month.
+    before ``start``, an unknown output, a value the output cannot take (:func:`output_range`,
+    ``limits``) or a second figure for the same output and month.
     """
     path = Path(path)
     if not path.is_file():
@@ -117,6 +121,10 @@ def load_observed(path: str | Path, start: str, outputs: set[str] | list[str]) -
             allowed = f"{lo:g} or more" if hi == math.inf else f"{lo:g} to {hi:g}"
             raise ForecastError(f"{where}: field value {row['value']} is outside what {row['output']} can be; "
                                 f"allowed: {allowed}")
+        if limits and row["output"] in limits and v > limits[row["output"]][0]:
+            most, what = limits[row["output"]]
+            raise ForecastError(f"{where}: field value {row['value']} is more than {row['output']} can reach in "
+                                f"this scenario ({what}); allowed: {lo:g} to {most:g}")
         key = (m, row["output"])
         if key in seen:
             raise ForecastError(f"{where}: date {row['date']} and output {row['output']} repeat row {seen[key]}; "

@@ -79,3 +79,45 @@ def test_calibrate_abc_cli_point_fit_and_errors(tmp_path: Path, observed: Target
 
     fit = json.loads((tmp_path / "o" / "point_fit.json").read_text())
     assert 0.02 <= fit["theta"]["organisations.q"] <= 0.9 and len(fit["seeds"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("csv", "share", "needle"),
+    [
+        ("month,value\n12,abc\n", False, "row 2: field value 'abc' is not a finite number"),
+        ("month,value\n-3,5\n", False, "row 2: field month '-3' is not a month of the run; allowed: a number 0 or more"),
+        ("month,value\nsoon,5\n", False, "row 2: field month 'soon'"),
+        ("month,value\n", False, "no figures in column 'value'"),
+        ("month,value\n12,-5\n", False, "row 2: field value -5 is outside what orgs_adopted can be; allowed: 0 or more"),
+        ("month,value\n12,0.4\n12,0.5\n", True, "row 3: field month 12 repeats row 2"),
+        ("month,value\n12,1.5\n", True, "as a share can be; allowed: 0 to 1"),
+        ("month,count\n12,5\n", False, "needs columns 'month' and 'orgs_adopted' (or 'value')"),
+    ],
+)
+def test_calibrate_abc_rejects_a_bad_target_naming_row_and_field(tmp_path: Path, csv: str, share: bool,
+                                                                  needle: str) -> None:
+    """A target the model could never produce (or no target at all) is exit 2 before anything is written."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    from sim.scenario import dump_toml
+
+    sc = tmp_path / "small.toml"
+    sc.write_text(dump_toml(BASE))
+    tgt = tmp_path / "target.csv"
+    tgt.write_text(csv)
+    r = CliRunner().invoke(app, ["calibrate-abc", str(sc), "--target", str(tgt), *(["--share"] if share else []),
+                                 "--param", "organisations.q=0.02:0.9", "--out", str(tmp_path / "o"), "--point-only"])
+    assert r.exit_code == 2 and needle in " ".join(r.output.split()), r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_target_skips_empty_cells_and_sorts_by_month(tmp_path: Path) -> None:
+    """A file holding several outputs with gaps gives each output its own months, in order."""
+    from sim.explore.calibrate import load_target
+
+    p = tmp_path / "t.csv"
+    p.write_text("month,orgs_adopted,places_reached\n24,9,\n12,4,2\n36,,5\n")
+    a, b = load_target(p, "orgs_adopted"), load_target(p, "places_reached")
+    assert a.months.tolist() == [12.0, 24.0] and a.values.tolist() == [4.0, 9.0]
+    assert b.months.tolist() == [12.0, 36.0] and b.values.tolist() == [2.0, 5.0]

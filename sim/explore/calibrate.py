@@ -47,14 +47,61 @@ class Target:
     values: np.ndarray
 
 
-def load_target(path: str | Path, output: str) -> Target:
-    """Read a target CSV (``month`` and ``<output>`` or ``value`` columns)."""
-    df = pd.read_csv(path)
+def load_target(path: str | Path, output: str, share: bool = False) -> Target:
+    """Read a target CSV: a ``month`` column and a ``<output>`` (or ``value``) column.
+
+    ``month``: months since the start of the run, a number >= 0, each once; the value: a finite
+    number the output can take (:func:`sim.validation.observed.output_range`; with ``share``, a
+    share from 0 to 1). Rows whose value cell is empty are skipped (a file may hold several
+    outputs with gaps). ValueError naming the file, row and field for a missing file or column,
+    a cell that is not a number or out of range, a repeated month, or no figure at all.
+    """
+    from sim.validation.observed import output_range
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False)
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise ValueError(f"{path}: cannot be read as CSV ({err})") from None
     col = output if output in df.columns else "value"
     if "month" not in df.columns or col not in df.columns:
         raise ValueError(f"{path}: needs columns 'month' and '{output}' (or 'value'); has {list(df.columns)}")
-    df = df.dropna(subset=["month", col]).sort_values("month")
-    return Target(df["month"].to_numpy(float), df[col].to_numpy(float))
+    lo, hi = (0.0, 1.0) if share else output_range(output)
+    allowed = f"{lo:g} or more" if hi == math.inf else (f"{lo:g} to {hi:g}" if lo > -math.inf else "any number")
+    months: list[float] = []
+    values: list[float] = []
+    seen: dict[float, int] = {}
+    for i, (m_cell, v_cell) in enumerate(zip(df["month"], df[col], strict=True)):
+        where = f"{path}: row {i + 2}"  # the header is line 1
+        if not str(v_cell).strip():
+            continue
+        try:
+            m = float(m_cell)
+        except ValueError:
+            m = math.nan
+        if not (math.isfinite(m) and m >= 0):
+            raise ValueError(f"{where}: field month {m_cell!r} is not a month of the run; allowed: a number 0 or more "
+                             "[months since the start]")
+        try:
+            v = float(v_cell)
+        except ValueError:
+            v = math.nan
+        if not math.isfinite(v):
+            raise ValueError(f"{where}: field {col} {v_cell!r} is not a finite number")
+        if not lo <= v <= hi:
+            raise ValueError(f"{where}: field {col} {v_cell} is outside what {output}{' as a share' if share else ''} "
+                             f"can be; allowed: {allowed}")
+        if m in seen:
+            raise ValueError(f"{where}: field month {m_cell} repeats row {seen[m]}; one figure per month")
+        seen[m] = i + 2
+        months.append(m)
+        values.append(v)
+    if not months:
+        raise ValueError(f"{path}: no figures in column '{col}' (needs at least one row with a value)")
+    order = np.argsort(months, kind="stable")
+    return Target(np.asarray(months, float)[order], np.asarray(values, float)[order])
 
 
 @dataclass(frozen=True)

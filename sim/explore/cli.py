@@ -326,7 +326,7 @@ def calibrate_abc_cmd(
         fail(f"--output: unknown output {output!r}")
     bounds = _bounds(param)
     try:
-        tgt = load_target(target, output)
+        tgt = load_target(target, output, share=share)
     except (OSError, ValueError) as err:
         fail(f"--target: {err}")
         return

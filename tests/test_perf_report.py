@@ -56,3 +56,23 @@ def test_no_abc_section_without_its_benchmarks(bench: dict) -> None:
     data["benchmarks"] = [b for b in data["benchmarks"] if b["group"] != "abc-workers"]
     text = report.render(data)
     assert "ABC-SMC" not in text
+
+
+def _with_sweep(bench: dict, overhead: float) -> dict:
+    data = copy.deepcopy(bench)
+    data["benchmarks"] = [b for b in data["benchmarks"] if b["group"] != "sweep-overhead"]
+    data["benchmarks"] += [
+        {"group": "sweep-overhead", "name": "test_bench_bare_runs", "stats": {"median": 2.0}, "extra_info": {}},
+        {"group": "sweep-overhead", "name": "test_bench_sweep_in_process", "stats": {"median": 2.1},
+         "extra_info": {"overhead_vs_bare_cpu": overhead}}]
+    return data
+
+
+def test_sweep_overhead_goal_reads_the_measured_cpu_overhead(bench: dict) -> None:
+    """The sweep row gives the CPU overhead measured in the benchmark, judged against 10 %, with both wall times."""
+    ok = report.render(_with_sweep(bench, 0.03))
+    assert "| within 10% | +3.0% (wall 2.10 s vs 2.00 s) | met |" in ok
+    assert "| within 10% | +12.0% (wall 2.10 s vs 2.00 s) | **not met** |" in report.render(_with_sweep(bench, 0.12))
+    data = copy.deepcopy(bench)
+    data["benchmarks"] = [b for b in data["benchmarks"] if b["group"] != "sweep-overhead"]
+    assert "`sim sweep` machinery" not in report.render(data)

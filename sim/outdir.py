@@ -101,7 +101,28 @@ def check_output_folder(out: str | Path, overwrite: bool = False, merge: bool = 
     parent = out.parent if str(out.parent) else Path(".")
     if parent.exists() and not parent.is_dir():
         raise OutputFolderError(f"--out {out}: {parent} is a file, not a folder")
+    check_writable(out)
     return out
+
+
+def check_writable(out: str | Path) -> None:
+    """Refuse an ``out`` that cannot be created or written: probe it, or its deepest existing ancestor.
+
+    A temporary folder is made there and removed at once (nothing is left behind), so a
+    read-only disk, a missing permission or a pseudo file system (``/proc``) is an error
+    before any work, not a traceback after it.
+    """
+    out = Path(out)
+    base = out.absolute()
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise OutputFolderError(f"--out {out}: {base} is a file, not a folder")
+    try:
+        Path(tempfile.mkdtemp(prefix=".sim-write-probe-", dir=base)).rmdir()
+    except OSError as err:
+        raise OutputFolderError(f"--out {out}: cannot create folders in {base} ({err.strerror or err}); "
+                                "choose another --out") from None
 
 
 def begin_output(out: str | Path, overwrite: bool = False, merge: bool = False) -> Path:
@@ -111,9 +132,13 @@ def begin_output(out: str | Path, overwrite: bool = False, merge: bool = False) 
     :func:`output_folder`, which does both.
     """
     out = check_output_folder(out, overwrite, merge)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale(out)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.out.tmp-{os.getpid()}-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale(out)
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.out.tmp-{os.getpid()}-", dir=out.parent))
+    except OSError as err:
+        raise OutputFolderError(f"--out {out}: cannot create it in {out.parent} ({err.strerror or err}); "
+                                "choose another --out") from None
 
 
 def commit_output(tmp: Path, out: str | Path, overwrite: bool = False, merge: bool = False) -> Path:

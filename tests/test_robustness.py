@@ -224,6 +224,39 @@ def test_run_refuses_a_bad_out_before_simulating(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "o"]
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, where no folder can be made")
+@pytest.mark.parametrize("args", [
+    ["run", "teaching", "--steps", "2"],
+    ["compare", "teaching", "district", "--replicates", "2", "--in-process"],
+    ["sweep", str(ROOT / "experiments" / "project_length.toml"), "--in-process"],
+    ["levers", "teaching", "--replicates", "2", "--in-process"],
+    ["calibrate-abc", "teaching", "--target", "t.csv", "--param", "organisations.q=0.1:0.5", "--point-only"],
+    ["forecast", "cases/fritidsbanken", "--observed", str(ROOT / "data" / "cases" / "fritidsbanken.csv")],
+], ids=lambda a: a[0])
+def test_an_out_that_cannot_be_created_is_refused_before_any_work(tmp_path: Path, args: list[str]) -> None:
+    """Even root cannot make folders in /proc: every command says so for --out, exit 2, no traceback, no run.
+
+    (Before, `sim run` simulated and then failed with a traceback when writing.)
+    """
+    (tmp_path / "t.csv").write_text("month,value\n12,5\n")
+    r = sim(*args, "--out", "/proc/sim-cannot-be-here", cwd=tmp_path, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert "--out /proc/sim-cannot-be-here: cannot create folders in /proc" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and "simulating" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_the_write_probe_leaves_nothing_behind(tmp_path: Path) -> None:
+    from sim.outdir import check_writable
+
+    check_writable(tmp_path / "new" / "deeper")
+    check_writable(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(OutputFolderError, match="is a file, not a folder"):
+        check_writable(tmp_path / "f" / "out")
+
+
 def test_real_processes_refuse_special_files(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "fifo.toml")
     (tmp_path / "latin.toml").write_bytes("[organisations]\ninitial_place = 'Malmö'\n".encode("latin-1"))

@@ -76,6 +76,7 @@ def sweep_cmd(
         fail(str(err))
     if out.exists() and not out.is_dir():
         fail(f"--out {out}: is a file, not a folder; choose another --out")
+    _writable_or_exit(out)
     design = make_design(exp)
     for name, vals in out_of_range(design).items():
         vals = [v.item() if hasattr(v, "item") else v for v in vals]  # NumPy scalars shown plainly
@@ -234,6 +235,7 @@ def levers_cmd(
         return
     for p in names:
         load_or_exit(p, set_)
+    _writable_or_exit(out)
     spec = _executor(workers, scheduler, dask_local, in_process)
     n_runs = planned_runs(names, chosen, replicates)
     console.print(f"[bold]levers[/]: {len(chosen)} levers x (low, high) + default on {', '.join(names)}: "
@@ -271,6 +273,16 @@ def levers_cmd(
         console.print(f"[red]{len(broken)} documented effect(s) not shown[/]: "
                       + ", ".join(f"{r.preset}:{r.lever}->{r.output} ({r.verdict})" for r in broken.itertuples()))
         raise typer.Exit(1)
+
+
+def _writable_or_exit(out: Path) -> None:
+    """Exit 2 before any work when ``--out`` cannot be created or written (:func:`sim.outdir.check_writable`)."""
+    from sim.outdir import OutputFolderError, check_writable
+
+    try:
+        check_writable(out)
+    except OutputFolderError as err:
+        fail(str(err))
 
 
 def _bounds(items: list[str]) -> dict[str, tuple[float, float]]:
@@ -325,6 +337,7 @@ def calibrate_abc_cmd(
     if output not in output_names():
         fail(f"--output: unknown output {output!r}")
     bounds = _bounds(param)
+    _writable_or_exit(out)
     try:
         tgt = load_target(target, output, share=share)
     except (OSError, ValueError) as err:

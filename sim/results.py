@@ -358,12 +358,12 @@ def count_limits(state: SimState) -> dict[str, tuple[int, str]]:
     """
     n_places = int(state.places.n)
     n_counties = len(dict.fromkeys(np.asarray(state.places.county, dtype=object).tolist()))
+    n_bodies = int(state.orgs.regional.sum())
     places = (n_places, f"the scenario's {n_places} places")
     return {
         "places_reached": places, "places_running": places, "places_preparing": places, "places_served": places,
         "regions_reached": (n_counties, f"the scenario's {n_counties} counties"),
-        "regional_bodies_adopted": (int(state.orgs.regional.sum()),
-                                    f"the scenario's {int(state.orgs.regional.sum())} regional bodies"),
+        "regional_bodies_adopted": (n_bodies, f"the scenario's {n_bodies} regional bodies"),
     }
 
 

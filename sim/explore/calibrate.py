@@ -51,12 +51,12 @@ def load_target(path: str | Path, output: str, share: bool = False) -> Target:
     """Read a target CSV: a ``month`` column and a ``<output>`` (or ``value``) column.
 
     ``month``: months since the start of the run, a number >= 0, each once; the value: a finite
-    number the output can take (:func:`sim.validation.observed.output_range`; with ``share``, a
+    number the output can take (:func:`sim.validation.observed.figure_value`; with ``share``, a
     share from 0 to 1). Rows whose value cell is empty are skipped (a file may hold several
     outputs with gaps). ValueError naming the file, row and field for a missing file or column,
     a cell that is not a number or out of range, a repeated month, or no figure at all.
     """
-    from sim.validation.observed import output_range
+    from sim.validation.observed import figure_value
 
     path = Path(path)
     if not path.is_file():
@@ -68,8 +68,8 @@ def load_target(path: str | Path, output: str, share: bool = False) -> Target:
     col = output if output in df.columns else "value"
     if "month" not in df.columns or col not in df.columns:
         raise ValueError(f"{path}: needs columns 'month' and '{output}' (or 'value'); has {list(df.columns)}")
-    lo, hi = (0.0, 1.0) if share else output_range(output)
-    allowed = f"{lo:g} or more" if hi == math.inf else (f"{lo:g} to {hi:g}" if lo > -math.inf else "any number")
+    bounds = (0.0, 1.0) if share else None
+    what = f"{output} as a share" if share else output
     months: list[float] = []
     values: list[float] = []
     seen: dict[float, int] = {}
@@ -84,15 +84,7 @@ def load_target(path: str | Path, output: str, share: bool = False) -> Target:
         if not (math.isfinite(m) and m >= 0):
             raise ValueError(f"{where}: field month {m_cell!r} is not a month of the run; allowed: a number 0 or more "
                              "[months since the start]")
-        try:
-            v = float(v_cell)
-        except ValueError:
-            v = math.nan
-        if not math.isfinite(v):
-            raise ValueError(f"{where}: field {col} {v_cell!r} is not a finite number")
-        if not lo <= v <= hi:
-            raise ValueError(f"{where}: field {col} {v_cell} is outside what {output}{' as a share' if share else ''} "
-                             f"can be; allowed: {allowed}")
+        v = figure_value(where, col, v_cell, output, bounds, what)
         if m in seen:
             raise ValueError(f"{where}: field month {m_cell} repeats row {seen[m]}; one figure per month")
         seen[m] = i + 2

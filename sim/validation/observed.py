@@ -54,6 +54,26 @@ def output_range(name: str) -> tuple[float, float]:
     return (0.0, math.inf)
 
 
+def figure_value(where: str, field: str, cell: object, output: str, bounds: tuple[float, float] | None = None,
+                 what: str | None = None) -> float:
+    """``cell`` as a finite number that ``output`` can take: ``bounds``, default :func:`output_range`.
+
+    :class:`ForecastError` starting with ``where`` (file and row) and naming ``field``; ``what``
+    is how the output is named in it (default: ``output``).
+    """
+    try:
+        v = float(cell)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        v = math.nan
+    if not math.isfinite(v):
+        raise ForecastError(f"{where}: field {field} {cell!r} is not a finite number")
+    lo, hi = output_range(output) if bounds is None else bounds
+    if not lo <= v <= hi:
+        allowed = f"{lo:g} or more" if hi == math.inf else f"{lo:g} to {hi:g}"
+        raise ForecastError(f"{where}: field {field} {cell} is outside what {what or output} can be; allowed: {allowed}")
+    return v
+
+
 def _check_fields(path: Path) -> None:
     """Every line of the CSV has as many fields as its header (:func:`sim.csvfields.field_count_mismatch`)."""
     import csv
@@ -110,17 +130,8 @@ def load_observed(path: str | Path, start: str, outputs: set[str] | list[str],
         if row["output"] not in outputs:
             raise ForecastError(f"{where}: field output {row['output']!r} is not a model output; allowed: "
                                 f"{', '.join(sorted(outputs))}")
-        try:
-            v = float(row["value"])
-        except (TypeError, ValueError):
-            v = math.nan
-        if not math.isfinite(v):
-            raise ForecastError(f"{where}: field value {row['value']!r} is not a finite number")
-        lo, hi = output_range(row["output"])
-        if not lo <= v <= hi:
-            allowed = f"{lo:g} or more" if hi == math.inf else f"{lo:g} to {hi:g}"
-            raise ForecastError(f"{where}: field value {row['value']} is outside what {row['output']} can be; "
-                                f"allowed: {allowed}")
+        v = figure_value(where, "value", row["value"], row["output"])
+        lo = output_range(row["output"])[0]
         if limits and row["output"] in limits and v > limits[row["output"]][0]:
             most, what = limits[row["output"]]
             raise ForecastError(f"{where}: field value {row['value']} is more than {row['output']} can reach in "

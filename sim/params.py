@@ -224,7 +224,8 @@ class OrganisationParams(_Section):
     eligible_share: dict[str, float] = Field(
         default_factory=lambda: {"public": 1.0, "civil_society": 1.0, "private": 1.0, "academia": 1.0},
         description=(
-            "Share of each sector's organisations relevant to the challenge (the eligible pool) [-]; only eligible "
+            "Share of each sector's organisations relevant to the challenge (the eligible pool) [-], each in [0, 1], "
+            "keys from public, civil_society, private, academia (a sector not given: 1); only eligible "
             "organisations can adopt. Each preset states its pool and why (e.g. youth employment: the municipality's "
             "labour-market unit, some associations, few firms)."
         ),
@@ -245,6 +246,17 @@ class OrganisationParams(_Section):
             raise ValueError(f"unknown sector(s) {sorted(bad)[:5]}; allowed {list(SECTORS)}")
         if any(v < 0 for v in shares.values()) or sum(shares.values()) <= 0:
             raise ValueError("shares must be >= 0 with a positive sum")
+        return shares
+
+    @field_validator("eligible_share")
+    @classmethod
+    def _check_eligible(cls, shares: dict[str, float]) -> dict[str, float]:
+        bad = set(shares) - set(SECTORS)
+        if bad:
+            raise ValueError(f"unknown sector(s) {sorted(bad)[:5]}; allowed {list(SECTORS)}")
+        out = next((k for k, v in shares.items() if not 0.0 <= v <= 1.0), None)
+        if out is not None:
+            raise ValueError(f"entry {out} is {shares[out]!r}: every share must be in [0, 1]")
         return shares
 
     @field_validator("thresholds")

@@ -308,13 +308,39 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any] | list[str] 
     for key, value in items:
         parts = key.split(".")
         node = out
-        for part in parts[:-1]:
-            nxt = node.setdefault(part, {})
+        for depth, part in enumerate(parts[:-1]):
+            if part not in node:  # a table the data does not state: a dict-valued field starts from its default
+                node[part] = _table_default(parts[: depth + 1])
+            nxt = node[part]
             if not isinstance(nxt, dict):
                 raise ScenarioError(f"--set {short(key)}: {short(part)} is a value, not a table")
             node = nxt
         node[parts[-1]] = value
     return out
+
+
+def _table_default(path: list[str]) -> dict[str, Any]:
+    """The schema's default of the dict-valued field at ``path`` (``value.site_cost_sek``), else ``{}``.
+
+    So ``--set value.site_cost_sek.project=30000`` (or a sweep over that key) on a scenario whose file does not
+    state the table changes that entry and keeps the schema's other entries, as a lever setting does, instead of
+    leaving a one-entry table (which the schema rejects, or, for ``organisations.sector_shares``, reads as
+    every organisation in one sector).
+    """
+    import copy
+
+    model: Any = Scenario
+    info = None
+    for part in path:
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            return {}
+        info = fields[part]
+        model = info.annotation
+    if info is None or getattr(info.annotation, "__origin__", None) is not dict:
+        return {}
+    default = info.get_default(call_default_factory=True)
+    return copy.deepcopy(default) if isinstance(default, dict) else {}
 
 
 def _origin_of(loc: tuple[Any, ...], origins: dict[tuple[str, ...], str] | None) -> str | None:
@@ -551,6 +577,9 @@ def schema_markdown() -> str:
         "the memory a run needs) are made when the file is loaded too, naming it; see `docs/robustness.md`.",
         "Any field can be overridden on the command line with",
         "`--set section.field=value` (the value is read as TOML: `0.4`, `true`, `\"ring\"`, `[0.1, 0.2]`).",
+        "One entry of a table-valued field (`--set value.site_cost_sek.project=30000`, or a sweep over that key)",
+        "changes that entry and keeps the table's others: those the scenario file states, else the schema's",
+        "defaults.",
         "",
         "```toml",
         "[run]",

@@ -74,6 +74,15 @@ def test_bad_override_exits_2(tmp_path: Path) -> None:
     assert not (tmp_path / "never").exists()
 
 
+def test_bench_with_an_unknown_preset_exits_2_before_timing(tmp_path: Path) -> None:
+    """``sim bench --preset`` names a scenario it cannot load (exit 2, the presets listed), not a traceback after
+    the timed target-group step."""
+    r = sim("bench", "--preset", "no-such-preset", "--n", "1000", "--steps", "1", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "no-such-preset: no such scenario file or preset" in r.stderr and "Traceback" not in r.stderr
+    assert "teaching" in r.stderr and r.stdout == ""
+
+
 def test_presets_command_lists_presets(tmp_path: Path) -> None:
     r = sim("presets", cwd=tmp_path)
     assert r.returncode == 0

@@ -92,6 +92,9 @@ def test_calibrate_abc_cli_point_fit_and_errors(tmp_path: Path, observed: Target
         ("month,value\n12,0.4\n12,0.5\n", True, "row 3: field month 12 repeats row 2"),
         ("month,value\n12,1.5\n", True, "as a share can be; allowed: 0 to 1"),
         ("month,count\n12,5\n", False, "needs columns 'month' and 'orgs_adopted' (or 'value')"),
+        ("month,value\n12,5,7\n24,9\n", False, "row 2: 3 fields, the header has 2 (month, value)"),
+        ("month,value\n12,5\n24\n", False, "row 3: 1 fields, the header has 2"),
+        ("month,value\n12,K\xe4\n", False, "cannot be read as CSV"),
     ],
 )
 def test_calibrate_abc_rejects_a_bad_target_naming_row_and_field(tmp_path: Path, csv: str, share: bool,
@@ -105,7 +108,7 @@ def test_calibrate_abc_rejects_a_bad_target_naming_row_and_field(tmp_path: Path,
     sc = tmp_path / "small.toml"
     sc.write_text(dump_toml(BASE))
     tgt = tmp_path / "target.csv"
-    tgt.write_text(csv)
+    tgt.write_bytes(csv.encode("latin-1"))  # one case is not UTF-8 (a Latin-1 byte); the others are ASCII
     r = CliRunner().invoke(app, ["calibrate-abc", str(sc), "--target", str(tgt), *(["--share"] if share else []),
                                  "--param", "organisations.q=0.02:0.9", "--out", str(tmp_path / "o"), "--point-only"])
     assert r.exit_code == 2 and needle in " ".join(r.output.split()), r.output
@@ -121,3 +124,5 @@ def test_target_skips_empty_cells_and_sorts_by_month(tmp_path: Path) -> None:
     a, b = load_target(p, "orgs_adopted"), load_target(p, "places_reached")
     assert a.months.tolist() == [12.0, 24.0] and a.values.tolist() == [4.0, 9.0]
     assert b.months.tolist() == [12.0, 36.0] and b.values.tolist() == [2.0, 5.0]
+    p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes())  # a spreadsheet's UTF-8 byte-order mark: same figures
+    assert load_target(p, "orgs_adopted").values.tolist() == [4.0, 9.0]

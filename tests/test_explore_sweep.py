@@ -83,6 +83,30 @@ def test_unknown_parameter_and_lhs_bounds_are_rejected(tmp_path: Path) -> None:
         load_experiment(p)
 
 
+def test_a_key_of_a_table_is_swept_with_the_rest_of_its_table(tmp_path: Path) -> None:
+    """``value.site_cost_sek.project`` on a preset whose file states no ``site_cost_sek``: every run completes with
+    the other forms' costs at the schema's defaults, and the dearer project costs more; a key the table does not
+    have is refused up front (exit 2, nothing written)."""
+    from sim.scenario import ValueParams
+
+    p = tmp_path / "cost.toml"
+    p.write_text('scenario = "teaching"\ndesign = "grid"\nreplicates = 2\nroot_seed = 3\nsteps = 24\n'
+                 'outputs = ["cost"]\n[parameters]\n"value.site_cost_sek.project" = [20000, 120000]\n')
+    assert "site_cost_sek" not in (ROOT / "scenarios" / "teaching.toml").read_text()
+    res = CliRunner().invoke(app, ["sweep", str(p), "--out", str(tmp_path / "o"), "--in-process"])
+    assert res.exit_code == 0, res.output
+    _, _, results, failures = load_sweep(tmp_path / "o")
+    assert len(results) == 4 and failures.empty
+    cost = results.pivot(index="replicate", columns="value.site_cost_sek.project", values="cost")
+    assert (cost[120000] > cost[20000]).all(), cost  # same seeds, only the project cost differs
+    assert ValueParams().site_cost_sek["alliance"] == 45_000.0
+    p.write_text(p.read_text().replace(".project", ".projects"))
+    bad = CliRunner().invoke(app, ["sweep", str(p), "--out", str(tmp_path / "o2"), "--in-process"])
+    assert bad.exit_code == 2 and "'projects' is not a key of value.site_cost_sek; allowed: project, alliance" in (
+        " ".join(bad.output.split())), bad.output
+    assert not (tmp_path / "o2").exists()
+
+
 def test_seeds_common_random_numbers(tmp_path: Path) -> None:
     exp, _ = load_experiment(write_exp(tmp_path, replicates=3))
     runs = run_table(exp, make_design(exp))

@@ -115,3 +115,31 @@ def test_parameter_reference_is_current() -> None:
     assert doc.read_text(encoding="utf-8").strip() == schema_markdown().strip(), (
         "docs/scenarios.md is stale: run `python -m sim.scenario > docs/scenarios.md`"
     )
+
+
+def test_one_entry_of_a_table_keeps_the_others() -> None:
+    """``--set`` of one entry of a table-valued field keeps the table's other entries: those the file states (district
+    gives its sector shares), else the schema's defaults (teaching gives none); before, the table became that one
+    entry (every organisation public, or a cost table the schema rejects)."""
+    from sim.scenario import OrganisationParams, ValueParams
+
+    t = load_scenario("teaching", ["organisations.sector_shares.public=0.5", "value.site_cost_sek.project=30000"])
+    assert t.organisations.sector_shares == {**OrganisationParams().sector_shares, "public": 0.5}
+    assert t.value.site_cost_sek == {**ValueParams().site_cost_sek, "project": 30000.0}
+    d = load_scenario("district", ["organisations.sector_shares.public=0.5"])
+    assert d.organisations.sector_shares == {"public": 0.5, "civil_society": 0.5, "private": 0.15, "academia": 0.1}
+    assert apply_overrides({}, {"places.columns.severity": {"column": "x"}}) == {
+        "places": {"columns": {"severity": {"column": "x"}}}}  # a table with no default entries starts empty
+
+
+@pytest.mark.parametrize(("value", "needle"), [
+    ("2", "entry public is 2.0: every share must be in [0, 1]"),
+    ("-0.5", "entry public is -0.5: every share must be in [0, 1]"),
+])
+def test_eligible_share_is_a_share(value: str, needle: str) -> None:
+    """A sector's eligible share outside [0, 1], or a sector that does not exist, names the field."""
+    with pytest.raises(ScenarioError, match=r"field organisations\.eligible_share: " + needle.replace(".", r"\.")
+                       .replace("[", r"\[").replace("]", r"\]")):
+        load_scenario("teaching", [f"organisations.eligible_share.public={value}"])
+    with pytest.raises(ScenarioError, match=r"unknown sector\(s\) \['firms'\]"):
+        load_scenario("teaching", ["organisations.eligible_share.firms=0.5"])

@@ -54,15 +54,25 @@ def load_target(path: str | Path, output: str, share: bool = False) -> Target:
     number the output can take (:func:`sim.validation.observed.figure_value`; with ``share``, a
     share from 0 to 1). Rows whose value cell is empty are skipped (a file may hold several
     outputs with gaps). ValueError naming the file, row and field for a missing file or column,
-    a cell that is not a number or out of range, a repeated month, or no figure at all.
+    a row with more or fewer fields than the header, a cell that is not a number or out of range,
+    a repeated month, or no figure at all.
     """
+    import csv
+
+    from sim.csvfields import field_count_problem
     from sim.validation.observed import figure_value
 
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False)
+        bad = field_count_problem(path)
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise ValueError(f"{path}: cannot be read as CSV ({err}); save it as UTF-8 text") from None
+    if bad is not None:
+        raise ValueError(f"{path}: row {bad[0]}: {bad[1]}")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False, encoding="utf-8-sig")
     except (OSError, ValueError, pd.errors.ParserError) as err:
         raise ValueError(f"{path}: cannot be read as CSV ({err})") from None
     col = output if output in df.columns else "value"

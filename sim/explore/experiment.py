@@ -179,6 +179,10 @@ def _schema_field(dotted: str) -> Any:
         fields = getattr(model, "model_fields", None)
         if fields is None:
             if info is not None and getattr(info.annotation, "__origin__", None) is dict and i == len(parts) - 1:
+                keys = info.get_default(call_default_factory=True)
+                if isinstance(keys, dict) and keys and part not in keys:  # a table with a fixed set of keys
+                    raise ValueError(f"{dotted!r} is not a scenario parameter ({part!r} is not a key of "
+                                     f"{'.'.join(parts[:-1])}; allowed: {', '.join(keys)})")
                 return info  # a key of a dict-valued field, e.g. organisations.sector_shares.public
             raise ValueError(f"{dotted!r} is not a scenario parameter")
         if part not in fields:

@@ -26,8 +26,11 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON only.")] = False,
     ) -> None:
         """Time the bare target-group step, the full model step and the machine probes (ms per step)."""
+        from sim.cli import load_or_exit
         from sim.perf.bench import run_bench
 
+        if preset is not None and not no_model:
+            load_or_exit(preset, None)  # an unknown or invalid scenario: exit 2 naming it, before the timing
         res = run_bench(n=n, degree=degree, steps=steps, preset=preset, warmup_model=warmup_model, model=not no_model)
         if as_json:
             typer.echo(json.dumps(res, indent=2))

@@ -83,7 +83,7 @@ def _check_fields(path: Path) -> None:
     try:
         bad = field_count_problem(path)
     except (UnicodeDecodeError, csv.Error) as err:
-        raise ForecastError(f"--observed {path}: cannot be read as CSV ({err})") from None
+        raise ForecastError(f"--observed {path}: cannot be read as CSV ({err}); save it as UTF-8 text") from None
     if bad is not None:
         raise ForecastError(f"{path}: row {bad[0]}: {bad[1]}")
 

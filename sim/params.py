@@ -531,7 +531,8 @@ class CalibrationParams(_Section):
         default_factory=dict,
         description=(
             "Parameters to fit and their uniform prior ranges, e.g. { \"organisations.q\" = [0.1, 0.9] }: each key a "
-            "dotted numeric field of another section, each range [lo, hi] with lo < hi inside the field's allowed range."
+            "dotted numeric field of another section or an entry of a numeric table (\"value.site_cost_sek.project\"), each "
+            "range [lo, hi] with lo < hi inside the field's allowed range."
         ),
     )
     population: int = _f(60, 10, 10_000, "Particles per ABC-SMC population [-].")
@@ -567,17 +568,47 @@ class CalibrationParams(_Section):
         return params
 
 
+TABLE_ENTRY_RANGES: dict[str, tuple[float, float]] = {
+    "organisations.sector_shares": (0.0, math.inf),
+    "organisations.eligible_share": (0.0, 1.0),
+    "value.site_cost_sek": (0.0, math.inf),
+    "value.form_abandonment": (0.0, math.inf),
+}
+"""The allowed range of each entry of the numeric tables (their validators above), for keys such as
+``value.site_cost_sek.project`` in ``--param``, ``[calibration] params`` and sweeps."""
+
+
+def table_entry_range(key: str) -> tuple[float, float] | None:
+    """The allowed ``(lo, hi)`` of ``key`` as an entry of a numeric table (``value.site_cost_sek.project``).
+
+    None if ``key`` does not name a table; :class:`ValueError` naming the allowed entries for one the table lacks.
+    """
+    table, _, entry = key.rpartition(".")
+    if table not in TABLE_ENTRY_RANGES:
+        return None
+    section, field = table.split(".")
+    entries = Scenario.model_fields[section].annotation.model_fields[field].get_default(  # type: ignore[union-attr]
+        call_default_factory=True)
+    if entry not in entries:
+        raise ValueError(f"entry {key!r}: {entry!r} is not a key of {table}; allowed: {', '.join(entries)}")
+    return TABLE_ENTRY_RANGES[table]
+
+
 def numeric_field_range(key: str) -> tuple[float, float]:
     """The allowed ``(lo, hi)`` of the dotted numeric scenario field ``key`` (``"organisations.q"``).
 
+    Also of an entry of a numeric table (``"value.site_cost_sek.project"``, :data:`TABLE_ENTRY_RANGES`).
     :class:`ValueError` naming the key and what is allowed if it is not a numeric
     (float or int) field of a section; a bound the schema leaves open is +-inf.
     """
     parts = key.split(".")
     sections = [n for n, f in Scenario.model_fields.items()
                 if isinstance(f.annotation, type) and issubclass(f.annotation, _Section) and n != "calibration"]
+    if len(parts) == 3 and (entry := table_entry_range(key)) is not None:
+        return entry
     if len(parts) != 2 or parts[0] not in sections:
-        raise ValueError(f"entry {key!r}: not a dotted field; allowed: section.field with section one of {sections}")
+        raise ValueError(f"entry {key!r}: not a dotted field; allowed: section.field with section one of {sections}"
+                         f" (or an entry of a table: {', '.join(f'{t}.KEY' for t in TABLE_ENTRY_RANGES)})")
     model = Scenario.model_fields[parts[0]].annotation
     info = model.model_fields.get(parts[1])  # type: ignore[union-attr]
     if info is None or info.annotation not in (float, int):
@@ -591,6 +622,8 @@ def numeric_field_range(key: str) -> tuple[float, float]:
 def numeric_field_is_int(key: str) -> bool:
     """Whether the dotted numeric field ``key`` (checked by :func:`numeric_field_range`) is an integer field."""
     numeric_field_range(key)
+    if key.count(".") == 2:  # a table entry: every numeric table holds floats
+        return False
     section, field = key.split(".")
     return Scenario.model_fields[section].annotation.model_fields[field].annotation is int  # type: ignore[union-attr]
 

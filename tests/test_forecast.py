@@ -532,3 +532,32 @@ def test_cli_reports_each_held_out_figure_with_its_band_and_width(tmp_path: Path
         assert f"held out: 2022-03 {out} {o['value']:g}: band {o['lo90']:.4g}-{o['hi90']:.4g}" in text, text
         assert f"width {width:.2f} x the median), {verdict}" in text, text
     assert not stored["places_reached"]["covered"]  # none reached, where the district's first adopters run it from month 0
+
+
+def test_an_entry_of_a_table_can_be_fitted(tmp_path: Path) -> None:
+    """``--param value.site_cost_sek.project=LO:HI`` (or ``[calibration] params``) fits one entry of a numeric table:
+    the range is checked against the entry's own (a share in [0, 1], a cost of 0 or more), an entry the table lacks
+    is named, and each candidate run changes that entry only (the table's others stay the schema's defaults)."""
+    from sim.params import CalibrationParams
+    from sim.scenario import ValueParams
+    from sim.validation.forecast import CaseSimulator
+    from sim.validation.observed import ForecastError, parse_param
+
+    assert parse_param("value.site_cost_sek.project=1e4:2e5") == ("value.site_cost_sek.project", (1e4, 2e5))
+    assert parse_param("organisations.eligible_share.public=0:1")[1] == (0.0, 1.0)
+    with pytest.raises(ForecastError, match=r"leaves the field's allowed range \[0, 1\]"):
+        parse_param("organisations.eligible_share.public=0:2")
+    with pytest.raises(ForecastError, match=r"'projects' is not a key of value\.site_cost_sek; allowed: project"):
+        parse_param("value.site_cost_sek.projects=0:1")
+    assert CalibrationParams(params={"value.site_cost_sek.alliance": [1.0, 9.0]}).params
+    with pytest.raises(ValueError, match="leaves the field's allowed range"):
+        CalibrationParams(params={"value.site_cost_sek.alliance": [-1.0, 9.0]})
+
+    data = read_scenario_data(resolve_scenario_path("teaching"))[0]
+    assert "site_cost_sek" not in data.get("value", {})
+    sim = CaseSimulator(apply_overrides(data, {"run.start": "2020-01"}), ("cost",), (12.0,), (1.0,))
+    cheap, dear = (sim._run({"value.site_cost_sek.project": c}, seed=5, months=12.0) for c in (10_000.0, 190_000.0))
+    assert (cheap["orgs_adopted"].to_numpy() == dear["orgs_adopted"].to_numpy()).all()  # the cost moves no adoption here
+    assert dear["cost"].iloc[-1] > cheap["cost"].iloc[-1] > 0
+    sc = scenario_from_dict(apply_overrides(data, {"value.site_cost_sek.project": 190_000.0}), "<t>")
+    assert sc.value.site_cost_sek == {**ValueParams().site_cost_sek, "project": 190_000.0}

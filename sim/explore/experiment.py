@@ -204,11 +204,16 @@ def field_is_int(dotted: str) -> bool:
 
 def field_range(dotted: str) -> tuple[float | None, float | None]:
     """The schema's inclusive range of a dotted parameter ``(low, high)``; ``None`` if open."""
+    from sim.params import table_entry_range
+
     lo = hi = None
     try:
         info = _schema_field(dotted)
+        entry = table_entry_range(dotted)
     except ValueError:
         return None, None
+    if entry is not None:  # an entry of a numeric table (value.site_cost_sek.project)
+        return entry[0], (None if entry[1] == float("inf") else entry[1])
     for m in info.metadata:
         lo = getattr(m, "ge", lo)
         hi = getattr(m, "le", hi)

@@ -105,7 +105,8 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Folder for forecast.csv/png, posterior.csv, forecast.json.")],
         param: Annotated[
             list[str] | None,
-            typer.Option("--param", help="dotted.name=LOW:HIGH (repeatable); default: the scenario's [calibration] table."),
+            typer.Option("--param", help="dotted.name=LOW:HIGH (repeatable; a table entry such as "
+                         "value.site_cost_sek.project too); default: the scenario's [calibration] table."),
         ] = None,
         until: Annotated[
             str | None, typer.Option("--until", help="Last month of the forecast YYYY-MM (default: end of the run).")

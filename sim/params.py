@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sim.dates import parse_year_month
 from sim.interventions.schema import Intervention
@@ -238,22 +238,16 @@ class OrganisationParams(_Section):
         ),
     )
 
-    @field_validator("sector_shares")
+    @field_validator("sector_shares", "eligible_share")
     @classmethod
-    def _check_shares(cls, shares: dict[str, float]) -> dict[str, float]:
+    def _check_sectors(cls, shares: dict[str, float], info: ValidationInfo) -> dict[str, float]:
         bad = set(shares) - set(SECTORS)
         if bad:
             raise ValueError(f"unknown sector(s) {sorted(bad)[:5]}; allowed {list(SECTORS)}")
-        if any(v < 0 for v in shares.values()) or sum(shares.values()) <= 0:
-            raise ValueError("shares must be >= 0 with a positive sum")
-        return shares
-
-    @field_validator("eligible_share")
-    @classmethod
-    def _check_eligible(cls, shares: dict[str, float]) -> dict[str, float]:
-        bad = set(shares) - set(SECTORS)
-        if bad:
-            raise ValueError(f"unknown sector(s) {sorted(bad)[:5]}; allowed {list(SECTORS)}")
+        if info.field_name == "sector_shares":  # relative weights, normalised when organisations are made
+            if any(v < 0 for v in shares.values()) or sum(shares.values()) <= 0:
+                raise ValueError("shares must be >= 0 with a positive sum")
+            return shares
         out = next((k for k, v in shares.items() if not 0.0 <= v <= 1.0), None)
         if out is not None:
             raise ValueError(f"entry {out} is {shares[out]!r}: every share must be in [0, 1]")

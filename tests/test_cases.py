@@ -140,6 +140,31 @@ def test_early_figures_predict_the_later_ones(key: str) -> None:
         assert o["hi90"] - o["lo90"] < o["median"], (key, o)
 
 
+FORECAST_MISSES: dict[str, str] = {
+    "fritidsbanken": "131 sites at the start of 2025, found after the calibration: the forecast through the 2018 and "
+    "2020 figures said 149-205 (0.33 times its median); the model's pool (every municipality under public_gate) is far "
+    "from used up, so it keeps the pace of 2018-2020 while the real spread slowed to half a site a month "
+    "(docs/cases.md)",
+}
+"""Cases whose stored forecast misses a figure dated after every fitted one (checked only), with why."""
+
+
+def _later_checked(key: str) -> list[dict]:
+    s = json.loads((RESULTS / key / "forecast.json").read_text(encoding="utf-8"))
+    last_fit = max(o["date"] for o in s["observed"] if o["fitted"])
+    return [o for o in s["observed"] if o.get("check_only") and o["date"] > last_fit]
+
+
+@pytest.mark.parametrize(
+    "key", [pytest.param(k, marks=pytest.mark.xfail(reason=FORECAST_MISSES[k], strict=True)) if k in FORECAST_MISSES
+            else k for k in KEYS if (RESULTS / k / "forecast.json").exists() and _later_checked(k)])
+def test_a_later_figure_falls_in_the_forecast(key: str) -> None:
+    """A figure dated after every fitted one and kept out of the fit (``fit = no``: found after the calibration) is a
+    forecast's real test: the stored band from paths through the fitted figures holds it."""
+    for o in _later_checked(key):
+        assert o["lo90"] <= o["value"] <= o["hi90"], (key, o["date"], o["value"], o["lo90"], o["hi90"])
+
+
 def _holdout(key: str) -> dict:
     stored = RESULTS / f"{key}-holdout" / "forecast.json"
     assert stored.exists(), f"{key}: no stored hold-out fit (python -m sim.validation.cases {key})"
@@ -194,3 +219,23 @@ def test_a_stored_forecast_reads_back_to_the_same_files(folder: str, tmp_path: P
     for name in names:
         assert (tmp_path / folder / name).read_bytes() == (RESULTS / folder / name).read_bytes(), (folder, name)
     assert (tmp_path / folder / "forecast.png").stat().st_size > 10_000
+
+
+def test_a_fitted_table_entry_is_written_into_the_preset() -> None:
+    """A posterior median of a table entry (``organisations.eligible_share.public``) lands in the preset's inline
+    table, keeping its other entries, or as a dotted key where the preset states no such table; the text stays
+    TOML that reads back to the value."""
+    import tomllib
+
+    from sim.validation.cases import _store_entry
+
+    inline = ["[organisations]", "p = 0.001", "eligible_share = { public = 0.3, civil_society = 0.1 }", "[scaling_up]"]
+    _store_entry(inline, "organisations.eligible_share.public", 0.123)
+    assert tomllib.loads("\n".join(inline))["organisations"]["eligible_share"] == {"public": 0.123, "civil_society": 0.1}
+    assert inline[2].endswith("# public: posterior median (docs/cases.md)")
+    bare = ["[organisations]", "p = 0.001", "[scaling_up]"]
+    _store_entry(bare, "organisations.eligible_share.civil_society", 0.25)
+    _store_entry(bare, "organisations.eligible_share.civil_society", 0.5)  # a second fit replaces the line
+    assert tomllib.loads("\n".join(bare))["organisations"] == {"p": 0.001, "eligible_share": {"civil_society": 0.5}}
+    with pytest.raises(ValueError, match=r"no \[value\] table"):
+        _store_entry(["[organisations]"], "value.site_cost_sek.project", 1.0)

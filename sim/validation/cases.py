@@ -251,14 +251,10 @@ def store_medians(key: str) -> dict[str, float]:
             _store_entry(lines, dotted, value)
             continue
         section, field = dotted.split(".")
-        table, done, header_at = None, False, None
-        for i, ln in enumerate(lines):
-            m = re.match(r"^\[+([\w.]+)\]+\s*$", ln)
-            if m:
-                table = m.group(1)
-                header_at = i if table == section else header_at
-                continue
-            if table == section and re.match(rf"^{field}\s*=", ln):
+        body, header_at = _section_lines(lines, section)
+        done = False
+        for i in body:
+            if re.match(rf"^{field}\s*=", lines[i]):
                 lines[i] = f"{field} = {value!r}  # posterior median (docs/cases.md)"
                 done = True
                 break
@@ -271,6 +267,21 @@ def store_medians(key: str) -> dict[str, float]:
     return medians
 
 
+def _section_lines(lines: list[str], section: str) -> tuple[list[int], int | None]:
+    """Indices of the lines inside ``[section]`` of a TOML text (its header excluded), and the header's index."""
+    import re
+
+    table, header_at, body = None, None, []
+    for i, ln in enumerate(lines):
+        m = re.match(r"^\[+([\w.]+)\]+\s*$", ln)
+        if m:
+            table = m.group(1)
+            header_at = i if table == section and header_at is None else header_at
+        elif table == section:
+            body.append(i)
+    return body, header_at
+
+
 def _store_entry(lines: list[str], dotted: str, value: float) -> None:
     """Set ``section.table.entry`` in the preset's ``[section]``.
 
@@ -281,15 +292,9 @@ def _store_entry(lines: list[str], dotted: str, value: float) -> None:
 
     section, field, entry = dotted.split(".")
     note = f"  # {entry}: posterior median (docs/cases.md)"
-    table, header_at = None, None
-    for i, ln in enumerate(lines):
-        m = re.match(r"^\[+([\w.]+)\]+\s*$", ln)
-        if m:
-            table = m.group(1)
-            header_at = i if table == section else header_at
-            continue
-        if table != section:
-            continue
+    body_lines, header_at = _section_lines(lines, section)
+    for i in body_lines:
+        ln = lines[i]
         inline = re.match(rf"^({field}\s*=\s*\{{)([^}}]*)(\}})", ln)
         if inline:
             body, n = re.subn(rf"(\b{entry}\s*=\s*)[^,}}]+", lambda mm: f"{mm.group(1)}{value!r}", inline.group(2))

@@ -572,6 +572,27 @@ TABLE_ENTRY_RANGES: dict[str, tuple[float, float]] = {
 ``value.site_cost_sek.project`` in ``--param``, ``[calibration] params`` and sweeps."""
 
 
+def table_default(path: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """The schema's default of the dict-valued field at ``path`` (``["value", "site_cost_sek"]``), else ``{}``.
+
+    A copy: callers may change it. ``{}`` also for a path that is no field, or a field that is no table.
+    """
+    import copy
+
+    model: Any = Scenario
+    info = None
+    for part in path:
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            return {}
+        info = fields[part]
+        model = info.annotation
+    if info is None or getattr(info.annotation, "__origin__", None) is not dict:
+        return {}
+    default = info.get_default(call_default_factory=True)
+    return copy.deepcopy(default) if isinstance(default, dict) else {}
+
+
 def table_entry_range(key: str) -> tuple[float, float] | None:
     """The allowed ``(lo, hi)`` of ``key`` as an entry of a numeric table (``value.site_cost_sek.project``).
 
@@ -580,9 +601,7 @@ def table_entry_range(key: str) -> tuple[float, float] | None:
     table, _, entry = key.rpartition(".")
     if table not in TABLE_ENTRY_RANGES:
         return None
-    section, field = table.split(".")
-    entries = Scenario.model_fields[section].annotation.model_fields[field].get_default(  # type: ignore[union-attr]
-        call_default_factory=True)
+    entries = table_default(table.split("."))
     if entry not in entries:
         raise ValueError(f"entry {key!r}: {entry!r} is not a key of {table}; allowed: {', '.join(entries)}")
     return TABLE_ENTRY_RANGES[table]

@@ -55,6 +55,7 @@ from sim.params import (  # noqa: F401 - the schema, re-exported
     _strict_value,
     cut,
     short,
+    table_default,
 )
 
 # --------------------------------------------------------------------------- loading
@@ -310,37 +311,15 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any] | list[str] 
         node = out
         for depth, part in enumerate(parts[:-1]):
             if part not in node:  # a table the data does not state: a dict-valued field starts from its default
-                node[part] = _table_default(parts[: depth + 1])
+                # (--set value.site_cost_sek.project=30000 keeps the other forms' costs, as a lever setting does,
+                # instead of a one-entry table the schema rejects or, for sector_shares, reads as one sector)
+                node[part] = table_default(parts[: depth + 1])
             nxt = node[part]
             if not isinstance(nxt, dict):
                 raise ScenarioError(f"--set {short(key)}: {short(part)} is a value, not a table")
             node = nxt
         node[parts[-1]] = value
     return out
-
-
-def _table_default(path: list[str]) -> dict[str, Any]:
-    """The schema's default of the dict-valued field at ``path`` (``value.site_cost_sek``), else ``{}``.
-
-    So ``--set value.site_cost_sek.project=30000`` (or a sweep over that key) on a scenario whose file does not
-    state the table changes that entry and keeps the schema's other entries, as a lever setting does, instead of
-    leaving a one-entry table (which the schema rejects, or, for ``organisations.sector_shares``, reads as
-    every organisation in one sector).
-    """
-    import copy
-
-    model: Any = Scenario
-    info = None
-    for part in path:
-        fields = getattr(model, "model_fields", None)
-        if fields is None or part not in fields:
-            return {}
-        info = fields[part]
-        model = info.annotation
-    if info is None or getattr(info.annotation, "__origin__", None) is not dict:
-        return {}
-    default = info.get_default(call_default_factory=True)
-    return copy.deepcopy(default) if isinstance(default, dict) else {}
 
 
 def _origin_of(loc: tuple[Any, ...], origins: dict[tuple[str, ...], str] | None) -> str | None:

@@ -150,9 +150,9 @@ FORECAST_MISSES: dict[str, str] = {
 
 
 def _later_checked(key: str) -> list[dict]:
-    s = json.loads((RESULTS / key / "forecast.json").read_text(encoding="utf-8"))
-    last_fit = max(o["date"] for o in s["observed"] if o["fitted"])
-    return [o for o in s["observed"] if o.get("check_only") and o["date"] > last_fit]
+    from sim.validation.cases import later_checked
+
+    return later_checked(json.loads((RESULTS / key / "forecast.json").read_text(encoding="utf-8")))
 
 
 @pytest.mark.parametrize(

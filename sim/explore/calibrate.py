@@ -57,20 +57,12 @@ def load_target(path: str | Path, output: str, share: bool = False) -> Target:
     a row with more or fewer fields than the header, a cell that is not a number or out of range,
     a repeated month, or no figure at all.
     """
-    import csv
-
-    from sim.csvfields import field_count_problem
-    from sim.validation.observed import figure_value
+    from sim.validation.observed import check_fields, figure_value
 
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
-    try:
-        bad = field_count_problem(path)
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise ValueError(f"{path}: cannot be read as CSV ({err}); save it as UTF-8 text") from None
-    if bad is not None:
-        raise ValueError(f"{path}: row {bad[0]}: {bad[1]}")
+    check_fields(path, label="")
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False, encoding="utf-8-sig")
     except (OSError, ValueError, pd.errors.ParserError) as err:

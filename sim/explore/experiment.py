@@ -34,7 +34,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sim.scenario import Scenario, ScenarioError, _strict_value, cut, read_toml_file, resolve_scenario_path, short
+from sim.scenario import Scenario, ScenarioError, _strict_value, cut, read_toml_file, resolve_scenario_path, short, table_default
 
 ROOT = Path(__file__).resolve().parents[2]
 """The repository root (scenario paths may be relative to it)."""
@@ -179,8 +179,8 @@ def _schema_field(dotted: str) -> Any:
         fields = getattr(model, "model_fields", None)
         if fields is None:
             if info is not None and getattr(info.annotation, "__origin__", None) is dict and i == len(parts) - 1:
-                keys = info.get_default(call_default_factory=True)
-                if isinstance(keys, dict) and keys and part not in keys:  # a table with a fixed set of keys
+                keys = table_default(parts[:-1])
+                if keys and part not in keys:  # a table with a fixed set of keys
                     raise ValueError(f"{dotted!r} is not a scenario parameter ({part!r} is not a key of "
                                      f"{'.'.join(parts[:-1])}; allowed: {', '.join(keys)})")
                 return info  # a key of a dict-valued field, e.g. organisations.sector_shares.public

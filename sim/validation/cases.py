@@ -309,6 +309,15 @@ def _store_entry(lines: list[str], dotted: str, value: float) -> None:
     lines.insert(header_at + 1, f"{field}.{entry} = {value!r}{note}")
 
 
+def later_checked(summary: dict) -> list[dict]:
+    """Figures found after the calibration: kept out of the fit (``fit = no``), dated after every fitted one.
+
+    ``summary``: a stored fit's ``forecast.json``. These are a forecast's real test.
+    """
+    last_fit = max(o["date"] for o in summary["observed"] if o["fitted"])
+    return [o for o in summary["observed"] if o.get("check_only") and o["date"] > last_fit]
+
+
 def _summary(key: str, holdout: bool = False) -> dict | None:
     p = RESULTS / (f"{key}-holdout" if holdout else key) / "forecast.json"
     return json.loads(p.read_text(encoding="utf-8")) if p.exists() else None
@@ -559,9 +568,7 @@ def write_docs(path: Path = DOCS / "cases.md") -> None:
                   "median, the early figures alone are too few for a band under the median: a narrower one has to "
                   "come from what the model brings (its structure and priors) and is only as good as that ('-': "
                   "the held-out output has no fitted figure to learn a rate from)."]
-    later = [(c.key, o) for c in CASES if (fs := _summary(c.key)) is not None
-             for o in fs["observed"] if o.get("check_only")
-             and o["date"] > max(f["date"] for f in fs["observed"] if f["fitted"])]
+    later = [(c.key, o) for c in CASES if (fs := _summary(c.key)) is not None for o in later_checked(fs)]
     if later:
         table += ["", "Figures found after the calibration (checked only, dated after every fitted figure: a forecast's "
                   "real test), against the forecast through the fitted figures: " + "; ".join(

@@ -74,16 +74,19 @@ def figure_value(where: str, field: str, cell: object, output: str, bounds: tupl
     return v
 
 
-def _check_fields(path: Path) -> None:
-    """Every line of the CSV has as many fields as its header (:func:`sim.csvfields.field_count_mismatch`)."""
+def check_fields(path: Path, label: str = "--observed ") -> None:
+    """Every line of the CSV has as many fields as its header (:func:`sim.csvfields.field_count_mismatch`).
+
+    :class:`ForecastError` naming the row, or (``label`` before the path) a file that is not UTF-8 CSV text.
+    """
     import csv
 
     from sim.csvfields import field_count_problem
 
     try:
         bad = field_count_problem(path)
-    except (UnicodeDecodeError, csv.Error) as err:
-        raise ForecastError(f"--observed {path}: cannot be read as CSV ({err}); save it as UTF-8 text") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise ForecastError(f"{label}{path}: cannot be read as CSV ({err}); save it as UTF-8 text") from None
     if bad is not None:
         raise ForecastError(f"{path}: row {bad[0]}: {bad[1]}")
 
@@ -103,7 +106,7 @@ def load_observed(path: str | Path, start: str, outputs: set[str] | list[str],
     path = Path(path)
     if not path.is_file():
         raise ForecastError(f"--observed {path}: no such file")
-    _check_fields(path)
+    check_fields(path)
     try:
         df = pd.read_csv(path, dtype={"date": str, "output": str, "source": str}, keep_default_na=False,
                          index_col=False)

@@ -195,6 +195,13 @@ class OrganisationParams(_Section):
         "uniform per region from its own stream; a region takes part if its draw < region_share, so a larger "
         "share adds regions and never removes one (CRN). 1 = every region, no draw [-].",
     )
+    place_share: float = _f(
+        1.0, 0.0, 1.0,
+        "Share of places (municipalities) that take it up at all: organisations in the other places cannot run it "
+        "(a local service some municipalities never want: Fritidsbanken). One uniform per place from its own "
+        "stream; a place takes part if its draw < place_share, so a larger share adds places and never removes "
+        "one (CRN); the originators' place always takes part. 1 = every place, no draw [-].",
+    )
     regional_bodies: bool = Field(
         False,
         description=(

@@ -25,6 +25,7 @@ PURPOSES: tuple[str, ...] = (
     "sites",
     "interventions",
     "regions",
+    "uptake",
 )
 """Stream names, in spawn order. Append new purposes at the end only."""
 

@@ -140,12 +140,7 @@ def test_early_figures_predict_the_later_ones(key: str) -> None:
         assert o["hi90"] - o["lo90"] < o["median"], (key, o)
 
 
-FORECAST_MISSES: dict[str, str] = {
-    "fritidsbanken": "131 sites at the start of 2025, found after the calibration: the forecast through the 2018 and "
-    "2020 figures said 149-205 (0.33 times its median); the model's pool (every municipality under public_gate) is far "
-    "from used up, so it keeps the pace of 2018-2020 while the real spread slowed to half a site a month "
-    "(docs/cases.md)",
-}
+FORECAST_MISSES: dict[str, str] = {}
 """Cases whose stored forecast misses a figure dated after every fitted one (checked only), with why."""
 
 
@@ -178,6 +173,28 @@ def test_intervention_outputs_can_be_observed() -> None:
     assert {"agreements", "agreements_declined", "intervention_cost_sek_0"} <= allowed
     assert allowed <= set(run(sc, seed=1, steps=1).model.columns)
     assert "agreements_declined" not in model_columns(0)
+
+
+def test_a_case_text_quotes_its_stored_results() -> None:
+    """Numbers a case's text takes from its stored results (sim.validation.cases.QUOTE) are the stored band and
+    interval; a quote the results lack fails, so a refit cannot leave the words behind."""
+    import pandas as pd
+
+    from sim.validation.cases import CASES, quote_results
+
+    band = pd.read_csv(RESULTS / "fritidsbanken" / "forecast.csv").iloc[-1]
+    got = quote_results("fritidsbanken", f"x {{band:forecast:{band['date']}}} y")
+    assert got.startswith(f"x {band['lo90']:,.0f}-{band['hi90']:,.0f} about {band['median']:,.0f}, ") and got.endswith(
+        f"{(band['hi90'] - band['lo90']) / band['median']:.2f} times its median y")
+    q = json.loads((RESULTS / "fritidsbanken" / "forecast.json").read_text(encoding="utf-8"))["parameters"]
+    assert quote_results("fritidsbanken", "{interval:forecast:organisations.q}") == (
+        f"{q['organisations.q']['q05']:.2g}-{q['organisations.q']['q95']:.2g}")
+    for bad in ("{band:forecast:1999-01}", "{interval:holdout:organisations.nope}", "{band:forecast:2020-06:nope}"):
+        with pytest.raises(KeyError, match="fritidsbanken"):
+            quote_results("fritidsbanken", bad)
+    for case in CASES:
+        assert "{band:" not in quote_results(case.key, case.teaches) and "{interval:" not in quote_results(
+            case.key, case.teaches), case.key
 
 
 def test_docs_cases_md_is_current(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from sim.model import SocialInnovationModel
 from sim.results import model_row, served_places
 from sim.scenario import apply_overrides, read_scenario_data, resolve_scenario_path, scenario_from_dict
 from sim.streams import Streams
-from sim.world.build import regions_taking_part
+from sim.world.build import places_taking_part, regions_taking_part
 from sim.world.regions import REGIONS_CSV, catchments, load_regions
 from tests.conftest import small_scenario
 
@@ -152,6 +152,52 @@ def test_region_share_is_the_expected_share_and_nests() -> None:
     assert abs(np.mean(shares) - 0.7) < 4 * se
     assert regions_taking_part(county, 1.0, Streams(0).regions).all()
     assert not regions_taking_part(county, 0.0, Streams(0).regions).any()
+
+
+def test_place_share_keeps_the_eligible_pool_in_the_places_taking_part_and_the_originators_place() -> None:
+    """With ``place_share`` s < 1 only organisations in the places whose draw (stream ``uptake``) is below s can run
+    it, the named originators' place always among them; nothing else of the world moves (own stream)."""
+    extra = {"organisations.initial_place": "Forshaga", "organisations.public_gate": True}
+    m0, m1 = sweden(extra, seed=5), sweden({**extra, "organisations.place_share": 0.3}, seed=5)
+    places, o0, o1 = m1.places, m0.orgs, m1.orgs
+    taking = places_taking_part(places.n, 0.3, Streams(5).uptake) | (places.name == "Forshaga")
+    assert np.array_equal(o1.eligible, o0.eligible & taking[o1.place])
+    assert 0.15 * places.n < taking.sum() < 0.45 * places.n
+    assert set(places.name[o1.place[o1.running]]) == {"Forshaga"}
+    np.testing.assert_array_equal(o1.phi, o0.phi)
+    np.testing.assert_array_equal(o1.sector, o0.sector)
+    for _ in range(36):
+        m1.step()
+    assert (o1.status[~taking[o1.place]] == Status.NOT_ADOPTED).all()
+    assert (o1.status[taking[o1.place]] != Status.NOT_ADOPTED).sum() > 1  # it spreads among the others
+
+
+def test_place_share_is_the_expected_share_and_nests() -> None:
+    """Over 100 seeds the places taking part at share 0.4 are 0.4 of 290 within 4 binomial SE; 0.25 is inside 0.4."""
+    n = 290
+    shares = []
+    for seed in range(100):
+        lo = places_taking_part(n, 0.25, Streams(seed).uptake)
+        hi = places_taking_part(n, 0.4, Streams(seed).uptake)
+        assert not (lo & ~hi).any()  # a larger share never removes a place
+        shares.append(hi.mean())
+    assert abs(np.mean(shares) - 0.4) < 4 * math.sqrt(0.4 * 0.6 / (100 * n))
+    assert places_taking_part(n, 1.0, Streams(0).uptake).all()
+    assert not places_taking_part(n, 0.0, Streams(0).uptake).any()
+
+
+def test_a_smaller_place_share_lowers_the_ceiling_of_organisations_adopting() -> None:
+    """The lever's size: over 6 common-random-number pairs, 4 years in, place_share 0.3 leaves fewer organisations
+    having adopted than 1.0 in every pair (its pool is a subset, and imitation has fewer peers)."""
+    extra = {"organisations.initial_place": "Forshaga", "organisations.public_gate": True, "organisations.p": 0.004}
+    for seed in range(6):
+        runs = []
+        for share in (1.0, 0.3):
+            m = sweden({**extra, "organisations.place_share": share}, seed=seed)
+            for _ in range(48):
+                m.step()
+            runs.append(int((~np.isnan(m.orgs.adopt_month)).sum()))
+        assert runs[1] < runs[0], (seed, runs)
 
 
 def test_every_model_column_is_documented() -> None:

@@ -47,24 +47,23 @@ class Case:
 
 CASES: tuple[Case, ...] = (
     Case("fritidsbanken", "Fritidsbanken (free loans of sports equipment)", "a clean S-curve of organisations adopting",
-         "Two dated counts are reproduced, but they cannot show an S-curve: the fit is a nearly straight rise carried "
-         "by own initiative (p), with imitation q barely identified (its 90 % interval spans most of the prior). "
-         "Fitted on the 2018 figure alone, it predicts mid-2020 inside the band (79-115 about 94, 0.38 times its "
-         "median), from paths that passed through the 60 of 2018. Run fresh from 2013 with the same posterior, the band "
-         "was 50-156 (1.1 times its median): a spread's early luck compounds, and the 2018 count had already told which "
-         "luck it had; what stays open is the pace after it, speeding up (imitation) or steady (own initiative). The ceiling "
-         "(how many will ever run one) is set by the eligible pool, which neither fitted figure reveals. A third figure, "
-         "found after the calibration and checked only, shows what that costs: 131 sites at the start of 2025 "
-         "(Fritidsbanken Sverige), where the forecast through the 2018 and 2020 figures said 149-205 around 171, a band "
-         "0.33 times its median: narrow, and wrong. Fresh runs from 2013 with the same posterior hold it (84-239) only "
-         "because their band is wide. The real spread slowed from about one and a half sites a month in 2018-2020 to "
-         "about half a site a month after; the model keeps its pace, since its pool (every municipality, under "
-         "`public_gate`, and a share of the other organisations: about 670 eligible) is far from used up. What slowed it "
-         "is not in the figures (the pandemic's closures in 2020-2021, municipalities that do not want one, a site's "
-         "local funding). The lesson for a strategist: a forecast through a spread's early figures is only as good as "
-         "its ceiling, and a ceiling has to be observed or argued, not read off the growth. Fitting one here needs a "
-         "pool that can hold municipalities back (under `public_gate` every municipality is eligible): a change of its "
-         "own, not a figure to tune to."),
+         "Two dated counts are reproduced, but they cannot show an S-curve, nor its ceiling: own initiative (p), "
+         "imitation (q) and the share of municipalities that take it up at all (`organisations.place_share`) trade "
+         "off along a ridge (90 % intervals: p {interval:forecast:organisations.p}, q "
+         "{interval:forecast:organisations.q}, the share {interval:forecast:organisations.place_share}; most of each "
+         "prior). Fitted on the 2018 figure alone, it predicts mid-2020 inside the band ({band:holdout:2020-06}), "
+         "from paths that passed through the 60 of 2018. Run fresh from 2013 with the full posterior, the band at "
+         "mid-2020 is {band:replicate:2020-06}: a spread's early luck compounds, and the 2018 count had already told "
+         "which luck it had. A third figure, found after the calibration and checked only, tests the ceiling: 131 "
+         "sites at the start of 2025 (Fritidsbanken Sverige); the real spread slowed from about one and a half sites "
+         "a month in 2018-2020 to about half a site a month after. With every municipality eligible (under "
+         "`public_gate`; about 670 eligible organisations) the forecast through the 2018 and 2020 figures had said "
+         "149-205 around 171, 0.33 times its median: narrow, and wrong, since that pool is far from used up. With a "
+         "share of municipalities taking part (a uniform prior from a fifth to all of them; the 2025 figure not "
+         "fitted) the forecast says {band:forecast:2025-01} and holds it: two figures cannot tell a near ceiling "
+         "from a far one, and the band now says so. The lesson for a strategist: a forecast through a spread's early "
+         "figures is only as good as its ceiling; a ceiling has to be observed or argued (how many municipalities "
+         "want one), not read off the growth, and a model that cannot have one is confidently wrong."),
     Case("familjecentraler", "Familjecentraler (family centres)", "slow, durable spread on ordinary budgets",
          "With few projects (ordinary budgets from the start) few sites are lost, and growth from the 131 of 2008 "
          "is slow and steady. One date with two figures (centres and municipalities) pins down the rate, not its split "
@@ -333,6 +332,42 @@ def _kept_words(summary: dict) -> str:
             f"as the later ones fell to {later}; ")
 
 
+QUOTE = r"\{(band|interval):(forecast|holdout|replicate|holdout-replicate):([^:}]+)(?::([a-z_]+))?\}"
+"""A number a case's text quotes from its stored results, so a refit cannot leave the words behind:
+``{band:SOURCE:YYYY-MM}`` (or ``{band:SOURCE:YYYY-MM:output}``, default ``orgs_adopted``) is the 90 % band
+there, ``{interval:SOURCE:section.field}`` a fitted parameter's 90 % interval; SOURCE is ``forecast``
+(through the fitted figures), ``replicate`` (fresh from the start), ``holdout`` or ``holdout-replicate``."""
+
+
+def quote_results(key: str, text: str) -> str:
+    """``text`` with every :data:`QUOTE` replaced by its figures from case ``key``'s stored results.
+
+    A band reads ``lo-hi about median, w times its median``; an interval ``lo-hi``. Raises
+    ``KeyError`` naming the quote if the stored results lack it (a stale text fails, not drifts).
+    """
+    import re
+
+    def one(m: re.Match[str]) -> str:
+        kind, source, where, output = m.group(1), m.group(2), m.group(3), m.group(4) or "orgs_adopted"
+        fc = _stored(key, holdout=source.startswith("holdout"))
+        if fc is None:
+            raise KeyError(f"{key}: {m.group(0)} quotes a result that is not stored")
+        if kind == "interval":
+            v = fc.summary["parameters"].get(where)
+            if v is None:
+                raise KeyError(f"{key}: {m.group(0)}: no fitted parameter {where}")
+            return f"{v['q05']:.2g}-{v['q95']:.2g}"
+        band = fc.replicate if source.endswith("replicate") else fc.band
+        rows = None if band is None else band[(band["date"] == where) & (band["output"] == output)]
+        if rows is None or rows.empty:
+            raise KeyError(f"{key}: {m.group(0)}: no band row at {where} for {output}")
+        r = rows.iloc[0]
+        return (f"{_fmt(r['lo90'])}-{_fmt(r['hi90'])} about {_fmt(r['median'])}, "
+                f"{(r['hi90'] - r['lo90']) / r['median']:.2f} times its median")
+
+    return re.sub(QUOTE, one, text)
+
+
 def _stored(key: str, holdout: bool = False) -> Forecast | None:
     """A case's stored result (:func:`sim.validation.forecast.read_forecast`), or None if it has none."""
     from sim.validation.forecast import read_forecast
@@ -543,7 +578,7 @@ def write_docs(path: Path = DOCS / "cases.md") -> None:
                              f"{h['population_size']}; "
                              f"{h['draws']} predictive runs, {_band_words(h)}).")
             lines += ["", f"![{case.key} held out](img/cases/{case.key}-holdout/forecast.png)", ""]
-        lines += [f"What it teaches: {case.teaches}", ""]
+        lines += [f"What it teaches: {quote_results(case.key, case.teaches)}", ""]
     table = ["| case | fitted up to | held-out figure | documented | predicted median | 90 % band | inside | "
              "width / median | width under median | constant-rate baseline band | its width / median |",
              "|---|---|---|---:|---:|---|---|---:|---|---|---:|", *holdout_rows]

@@ -197,7 +197,13 @@ def register(app: typer.Typer) -> None:
             if old != ckpt:  # an interrupted fit of other inputs: superseded
                 old.unlink(missing_ok=True)
         tmp = begin_output_or_exit(out, overwrite)
-        console.print(f"forecast {sc.name}: fitting {list(bounds)} to {int(obs.shape[0])} figures "
+        n_checked = int(obs["check_only"].sum()) if "check_only" in obs.columns else 0
+        n_held = 0 if fit_until is None else sum(month_index(d, fit_until) > 0 for d in obs.loc[
+            ~obs["check_only"] if n_checked else obs.index, "date"])
+        n_fit = len(obs) - n_checked - n_held
+        aside = [f"{n} {what}" for n, what in ((n_held, "held out"), (n_checked, "checked only")) if n]
+        checked = f" ({', '.join(aside)})" if aside else ""
+        console.print(f"forecast {sc.name}: fitting {list(bounds)} to {n_fit} figures{checked} "
                       f"(ABC-SMC {population} x {generations}), then {draws} predictive "
                       f"{'paths through the fitted figures' if band == 'conditioned' else 'runs from the start'} to {until}")
         stored = _stored_populations(ckpt) if ckpt.exists() else 0

@@ -2,8 +2,9 @@
 
 Set-up, in this order (each part draws only from its own stream, see :mod:`sim.streams`):
 places (``places``), the solution's design (``solution``), organisations with
-sector, mandate and resources (``organisations``), their thresholds (``organisations``),
-the organisation network (``org_network``), the target groups and their network
+sector, mandate and resources (``organisations``), their thresholds and eligibility
+(``organisations``), the regions and places taking part (``regions``, ``uptake``), the
+organisation network (``org_network``), the target groups and their network
 (``population_network``, ``people``), then the originators start running the
 solution (``organisations``, ``funding``).
 
@@ -49,6 +50,11 @@ def build_world(scenario: Scenario, streams: Streams) -> SimState:
         orgs.eligible &= host_places(places.population, op.host_places)[orgs.place]
     if op.region_share < 1.0:
         orgs.eligible &= regions_taking_part(places.county, op.region_share, streams.regions)[orgs.place]
+    if op.place_share < 1.0:
+        taking = places_taking_part(places.n, op.place_share, streams.uptake)
+        if op.initial_place is not None:
+            taking |= places.name == op.initial_place  # the idea's own place takes part
+        orgs.eligible &= taking[orgs.place]
     network = build_org_network(op, orgs.place, places.x_km, places.y_km, places.population, streams.org_network)
     people = target_groups(scenario, places, streams)
     tg_size = places.target_size
@@ -121,6 +127,15 @@ def regions_taking_part(county: np.ndarray, share: float, rng: np.random.Generat
     return (draws < share)[index]
 
 
+def places_taking_part(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Bool per place (``n`` places): it takes the solution up at all, with probability ``share`` each.
+
+    One uniform per place, in place order, so the same places take part at every share
+    below theirs (common random numbers).
+    """
+    return rng.random(n) < share
+
+
 def municipalities(orgs: OrgState, counts: np.ndarray) -> None:
     """For a public solution: the first organisation of every place is its municipality.
 
@@ -183,7 +198,7 @@ def seed_originators(state: SimState, scenario: Scenario, streams: Streams) -> N
     else:
         home = int(rng.integers(places.n))
     eligible = state.orgs.eligible
-    if op.region_share < 1.0:  # the originators start in a region that takes part (no extra draw)
+    if op.region_share < 1.0 or op.place_share < 1.0:  # the originators start where it is taken up (no extra draw)
         open_places = np.unique(state.orgs.place[eligible])
         if len(open_places) and op.initial_place is None and home not in open_places:
             home = int(open_places[home % len(open_places)])

@@ -523,6 +523,7 @@ def test_cli_reports_each_held_out_figure_with_its_band_and_width(tmp_path: Path
             cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     text = " ".join((r.stdout + r.stderr).split())
+    assert "to 2 figures (2 held out) (ABC-SMC" in text, text  # what is fitted, said before the fit starts
     stored = {o["output"]: o for o in json.loads((tmp_path / "fc" / "forecast.json").read_text())["observed"]
               if not o["fitted"]}
     assert set(stored) == {"orgs_adopted", "places_reached"}

@@ -197,9 +197,10 @@ def register(app: typer.Typer) -> None:
             if old != ckpt:  # an interrupted fit of other inputs: superseded
                 old.unlink(missing_ok=True)
         tmp = begin_output_or_exit(out, overwrite)
-        n_checked = int(obs["check_only"].sum()) if "check_only" in obs.columns else 0
-        n_held = 0 if fit_until is None else sum(month_index(d, fit_until) > 0 for d in obs.loc[
-            ~obs["check_only"] if n_checked else obs.index, "date"])
+        checked_only = obs["check_only"].tolist() if "check_only" in obs.columns else [False] * len(obs)
+        later = [fit_until is not None and month_index(d, fit_until) > 0 for d in obs["date"]]
+        n_checked = sum(checked_only)
+        n_held = sum(h and not c for h, c in zip(later, checked_only, strict=True))
         n_fit = len(obs) - n_checked - n_held
         aside = [f"{n} {what}" for n, what in ((n_held, "held out"), (n_checked, "checked only")) if n]
         checked = f" ({', '.join(aside)})" if aside else ""

@@ -143,3 +143,34 @@ def test_eligible_share_is_a_share(value: str, needle: str) -> None:
         load_scenario("teaching", [f"organisations.eligible_share.public={value}"])
     with pytest.raises(ScenarioError, match=r"unknown sector\(s\) \['firms'\]"):
         load_scenario("teaching", ["organisations.eligible_share.firms=0.5"])
+
+
+def test_table_entry_ranges_are_the_validators_ranges() -> None:
+    """sim.params.TABLE_ENTRY_RANGES (used by --param, [calibration] params and sweeps) names every numeric table of
+    the schema, and each range is the one its validator enforces: the bounds pass, just outside fails."""
+    import math
+    import typing
+
+    from sim.params import TABLE_ENTRY_RANGES, Scenario, table_default
+    from sim.scenario import ScenarioError, apply_overrides, scenario_from_dict
+
+    tables = set()
+    for sec, f in Scenario.model_fields.items():
+        sub = getattr(f.annotation, "model_fields", {})
+        for name, g in sub.items():
+            if typing.get_origin(g.annotation) is dict and typing.get_args(g.annotation)[1] in (float, int):
+                tables.add(f"{sec}.{name}")
+    assert tables == set(TABLE_ENTRY_RANGES)
+    for table, (lo, hi) in TABLE_ENTRY_RANGES.items():
+        entry = next(iter(table_default(table.split("."))))
+        key = f"{table}.{entry}"
+
+        def ok(v: float, key: str = key) -> bool:
+            try:
+                scenario_from_dict(apply_overrides({}, {key: v}), "<test>")
+                return True
+            except ScenarioError:
+                return False
+
+        assert ok(lo) and not ok(lo - 0.01), key
+        assert (ok(hi) and not ok(hi + 0.01)) if math.isfinite(hi) else ok(1e12), key
